@@ -1,0 +1,1 @@
+"""Replications of published models, used as validation anchors for orgsim."""

@@ -334,7 +334,7 @@ class MarchModel(mesa.Model):
 
 FIGURE1_RATES = (0.1, 0.5, 0.9)
 FIGURE2_FAST = tuple(range(0, 51, 5))
-FIGURE4_TURNOVER = tuple(round(0.02 * i, 2) for i in range(11))
+FIGURE4_TURNOVER = tuple(round(0.05 * i, 2) for i in range(11))
 FIGURE4_P1 = (0.1, 0.5, 0.9)
 FIGURE4_PERIOD = 20
 FIGURE5_TURNOVER = (0.0, 0.1)
@@ -398,8 +398,8 @@ def _path_table(base: MarchParams, points: Sequence[dict], reps: int, periods: i
 def figure4(reps: int = 1000, seed: int = 0, rules: Rules | None = None, progress: bool = False,
             turnover: Sequence[float] = FIGURE4_TURNOVER, p1_values: Sequence[float] = FIGURE4_P1,
             period: int = FIGURE4_PERIOD) -> pd.DataFrame:
-    """Figure 4 (turnover): code knowledge in period 20 by turnover p3, for slow to fast socialisation
-    p1, p2 = 0.5. Columns p1, p3, period, knowledge_mean, knowledge_ci_low, knowledge_ci_high, reps."""
+    """Figure 4 (turnover): code knowledge in period 20 by turnover p3 (0 to 0.5), for slow to fast
+    socialisation p1, p2 = 0.5. Columns p1, p3, period and the knowledge columns of :func:`figure1`."""
     points = [{"p1": p1, "p3": p3} for p1 in p1_values for p3 in turnover]
     base = MarchParams(p2=0.5, rules=rules or Rules())
     return _path_table(base, points, reps, period, seed, progress, lambda t: t == period)

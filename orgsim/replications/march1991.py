@@ -176,6 +176,24 @@ def learn_code(code: Beliefs, votes: Beliefs, superior: np.ndarray, p2: float, u
     return _move(code, majority, change, how)
 
 
+def absorbed(beliefs: Beliefs, code: Beliefs, reality: Beliefs, rules: Rules) -> np.ndarray:
+    """Closed-system equilibrium of each organisation: nothing can change any more.
+
+    beliefs (..., n, m), code and reality (..., m). No belief can be socialised (each equals the code
+    wherever the code is non-zero) and nobody can beat the code (even with lucky coin flips for neutral
+    beliefs under the actions rule). When the code has no neutral dimension this is "every belief
+    equals the code"; it also stops runs frozen with a neutral code dimension (code_move=step).
+    """
+    code_ = code[..., None, :]
+    settled = ((beliefs == code_) | (code_ == 0)).all(axis=(-2, -1))
+    if not settled.any():
+        return settled
+    reality_ = reality[..., None, :]
+    best = beliefs if rules.superior is Superior.BELIEFS else np.where(beliefs == 0, reality_, beliefs)
+    beaten = knowledge(best, reality_, rules.knowledge) > knowledge(code, reality, rules.knowledge)[..., None]
+    return settled & ~beaten.any(axis=-1)
+
+
 def _superior_group(scored: Beliefs, code: Beliefs, reality: Beliefs, metric: Knowledge) -> np.ndarray:
     """Individuals (reps, n) whose knowledge beats the code's."""
     return knowledge(scored, reality[..., None, :], metric) > knowledge(code, reality, metric)[..., None]
@@ -206,8 +224,6 @@ class _Population:
     def knowledge(self, metric: Knowledge) -> np.ndarray:
         return knowledge(self.code, self.reality, metric)
 
-    def at_equilibrium(self) -> np.ndarray:
-        return (self.beliefs == self.code[:, None, :]).all(axis=(1, 2))
 
     def period(self, params: MarchParams, rng: np.random.Generator) -> np.ndarray:
         """Advance one period; return the code's knowledge as measured within it, shape (reps,)."""
@@ -230,7 +246,7 @@ class _Population:
 
 def equilibrium_knowledge(params: MarchParams, reps: int, rng: np.random.Generator
                           ) -> tuple[np.ndarray, np.ndarray]:
-    """Run ``reps`` organisations until every belief equals the code (or ``max_periods``).
+    """Run ``reps`` organisations to equilibrium (see :func:`absorbed`) or ``max_periods``.
 
     Returns the code's final knowledge, shape (reps,), and a bool array marking unfinished runs.
     Meant for the closed system (p3 = p4 = 0); with turnover or turbulence most runs hit the cap.
@@ -240,7 +256,7 @@ def equilibrium_knowledge(params: MarchParams, reps: int, rng: np.random.Generat
     index = np.arange(reps)
     for _ in range(params.max_periods):
         pop.period(params, rng)
-        done = pop.at_equilibrium()
+        done = absorbed(pop.beliefs, pop.code, pop.reality, params.rules)
         out[index[done]] = pop.knowledge(params.rules.knowledge)[done]
         index = index[~done]
         pop.keep(~done)
@@ -301,8 +317,9 @@ class MarchModel(mesa.Model):
 
     @property
     def at_equilibrium(self) -> bool:
-        """Every individual's beliefs equal the code."""
-        return all(np.array_equal(a.beliefs, self.code) for a in self.agents)
+        """Nothing can change any more (see :func:`absorbed`)."""
+        beliefs = np.stack([a.beliefs for a in self.agents])
+        return bool(absorbed(beliefs, self.code, self.reality, self.params.rules))
 
     def step(self) -> None:
         """One period: turbulence, turnover, measure, superior group, socialise, code learns."""

@@ -25,9 +25,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on usage errors already; this keeps that message to one line."""
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()

@@ -1,0 +1,165 @@
+"""Organisation designs: one set of levers, two archetypes, and the spectrum between them.
+
+Silo'd and responsive organisations run on the same mechanics (``orgsim.model``) and differ only in
+the values of these levers. ``preset("siloed")`` and ``preset("responsive")`` are the archetypes;
+``from_coupling(c)`` moves every lever from the responsive preset (c = 0) to the silo'd one (c = 1).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from orgsim.errors import OrgsimError
+
+MANAGEMENT_LAYERS: tuple[str, ...] = ("operations", "process", "structure", "strategy")
+
+
+class Cadence(BaseModel):
+    """Ticks between re-plans of each management layer (1 = every tick)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    operations: int = Field(ge=1, le=10_000, description="Where flexible capacity goes (ticks).")
+    process: int = Field(ge=1, le=10_000, description="What each demand type is believed to need (ticks).")
+    structure: int = Field(ge=1, le=10_000, description="Headcount of each home unit (ticks).")
+    strategy: int = Field(ge=1, le=10_000, description="Which demand types are served (ticks).")
+
+
+class OrgDesign(BaseModel):
+    """The design levers of an organisation. Every combination is a valid organisation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    specialisation: float = Field(
+        ge=0.0, le=1.0, description="0 = T-shaped generalists, 1 = single-skill cogs (skill profile of hires)."
+    )
+    fluidity: float = Field(
+        ge=0.0, le=1.0, description="Share of capacity (and of demands) that assembles in teams around "
+        "demand; the rest stays in fixed home units and work is handed off between them.",
+    )
+    handoff_delay: int = Field(ge=0, le=1000, description="Ticks a demand waits at each hand-off.")
+    handoff_error: float = Field(ge=0.0, le=1.0, description="Chance that a hand-off loses information.")
+    rework_fraction: float = Field(
+        ge=0.0, le=2.0, description="Share of a phase's work redone after a lost hand-off or a return."
+    )
+    sensing_delay: int = Field(ge=0, le=1000, description="Ticks before what happens reaches planners.")
+    sensing_noise: float = Field(ge=0.0, le=2.0, description="Relative s.d. of the planners' sensing error.")
+    cadence: Cadence = Field(description="Re-planning cadence of each management layer.")
+    learning_rate: float = Field(
+        ge=0.0, le=1.0, description="Skill gained per tick of full-time work, as a share of the gap to 1."
+    )
+    forgetting_rate: float = Field(
+        ge=0.0, le=1.0, description="Skill lost per tick of not using a capability, as a share above 0.05."
+    )
+    exploration: float = Field(
+        ge=0.0, le=0.9, description="Share of capacity spent learning adjacent capabilities, not producing."
+    )
+    constraints: Literal["gate", "integrated"] = Field(
+        description="gate: compliance is a separate last step that applies the rule book as last "
+        "re-planned; integrated: compliance skill sits in the team, which sees the rules as they are."
+    )
+    coordination_cost: float = Field(
+        ge=0.0, le=2.0, description="Efficiency lost per extra capability in a team: 1/(1 + c(n - 1))."
+    )
+    restructure_cost: int = Field(
+        ge=0, le=1000, description="Ticks of lost capacity for each member moved to another home unit."
+    )
+    strategy_threshold: float = Field(
+        ge=0.0, le=1.0, description="A demand type is served only if its sensed share is at least this."
+    )
+
+
+SILOED = OrgDesign(
+    specialisation=1.0,
+    fluidity=0.0,
+    handoff_delay=2,
+    handoff_error=0.1,
+    rework_fraction=0.5,
+    sensing_delay=10,
+    sensing_noise=0.1,
+    cadence=Cadence(operations=5, process=21, structure=63, strategy=250),
+    learning_rate=0.01,
+    forgetting_rate=0.002,
+    exploration=0.0,
+    constraints="gate",
+    coordination_cost=0.1,
+    restructure_cost=10,
+    strategy_threshold=0.03,
+)
+RESPONSIVE = OrgDesign(
+    specialisation=0.6,
+    fluidity=0.9,
+    handoff_delay=2,
+    handoff_error=0.1,
+    rework_fraction=0.5,
+    sensing_delay=0,
+    sensing_noise=0.1,
+    cadence=Cadence(operations=1, process=5, structure=10, strategy=21),
+    learning_rate=0.01,
+    forgetting_rate=0.002,
+    exploration=0.05,
+    constraints="integrated",
+    coordination_cost=0.1,
+    restructure_cost=10,
+    strategy_threshold=0.03,
+)
+PRESETS: dict[str, OrgDesign] = {"siloed": SILOED, "responsive": RESPONSIVE}
+_ALIASES = {"silo'd": "siloed", "silo": "siloed", "machine": "siloed", "agile": "responsive"}
+
+
+def preset(name: str) -> OrgDesign:
+    """The archetype called ``name``: ``"siloed"`` (alias ``"machine"``) or ``"responsive"``."""
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key not in PRESETS:
+        raise OrgsimError(f"unknown organisation preset {name!r}; allowed: {', '.join(PRESETS)}")
+    return PRESETS[key]
+
+
+def from_coupling(coupling: float) -> OrgDesign:
+    """A design between the responsive preset (``coupling=0``) and the silo'd one (``coupling=1``).
+
+    Numeric levers move linearly, cadences geometrically (so 1 -> 250 ticks passes through 16 at
+    the midpoint), and constraint handling switches from integrated to gate at 0.5.
+    """
+    if not 0.0 <= coupling <= 1.0:
+        raise OrgsimError(f"coupling must be in [0, 1], got {coupling}")
+    lo, hi = RESPONSIVE.model_dump(), SILOED.model_dump()
+    mixed: dict = {}
+    for name, low in lo.items():
+        high = hi[name]
+        if name == "cadence":
+            mixed[name] = {
+                layer: round(float(np.exp(np.log(low[layer]) + coupling * np.log(high[layer] / low[layer]))))
+                for layer in low
+            }
+        elif name == "constraints":
+            mixed[name] = high if coupling >= 0.5 else low
+        elif isinstance(low, int):
+            mixed[name] = round(low + coupling * (high - low))
+        else:
+            mixed[name] = low + coupling * (high - low)
+    return OrgDesign(**mixed)
+
+
+def resolve(design: str | float | OrgDesign | None = None, **overrides) -> OrgDesign:
+    """Turn a preset name, a coupling value or a design into a design, then apply lever overrides."""
+    if design is None:
+        design = "siloed"
+    if isinstance(design, OrgDesign):
+        base = design
+    elif isinstance(design, str):
+        base = preset(design)
+    else:
+        base = from_coupling(float(design))
+    if not overrides:
+        return base
+    merged = base.model_dump()
+    for key, value in overrides.items():
+        if key == "cadence" and isinstance(value, dict):
+            merged["cadence"] = {**merged["cadence"], **value}
+        else:
+            merged[key] = value
+    return OrgDesign.model_validate(merged)

@@ -1,0 +1,177 @@
+"""What orgsim measures: per-tick measures, a run's summary, and adaptation speed after shocks.
+
+Definitions (the README's "What the measures mean" explains them for a newcomer):
+
+* ``overlap(a, b)``: histogram intersection of two distributions, in [0, 1]; 1 when effort sits
+  exactly where demand needs it.
+* adaptation speed: after each shock, the ticks until the smoothed measure is back within ``tol`` of
+  its pre-shock level and stays there until the next shock (censored at the next shock or the end of
+  the run, and flagged so), with the area of loss in ticks of pre-shock output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: Per-tick measures, in recording order, with their meaning. The model records exactly these.
+MEASURES: dict[str, str] = {
+    "arrived": "demands arrived this tick (count)",
+    "refused": "demands turned away at intake: type not served, or WIP at its limit (count)",
+    "completed": "demands delivered this tick (count)",
+    "expired": "demands that passed their deadline undelivered this tick (count)",
+    "wip": "demands in the organisation at the end of the tick (count)",
+    "queued": "demands in the organisation that got no work this tick (count)",
+    "value_delivered": "value of demands delivered this tick, after cost of delay (value units)",
+    "value_lost_delay": "value lost to waiting by demands delivered this tick (value units)",
+    "value_lost_expiry": "value of demands that expired this tick (value units)",
+    "value_lost_refused": "value of demands refused this tick (value units)",
+    "lead_time": "mean ticks from arrival to delivery of demands delivered this tick (NaN if none)",
+    "alignment": "mean of the three layer alignments below, in [0, 1]",
+    "alignment_needs": "overlap of the demand-type mix the organisation plans for with today's mix",
+    "alignment_technology": "overlap of capacity by capability with the work today's demand needs",
+    "alignment_rules": "share of today's demand whose compliance the organisation treats correctly",
+    "failure_demand": "share of this tick's work that is rework or waste caused by the organisation",
+    "rework_created": "work units of rework the organisation created for itself this tick",
+    "work_done": "work units of progress on demands this tick",
+    "utilisation": "share of members' capacity spent producing (not exploring, not onboarding)",
+    "coordination_overhead": "share of capacity lost to coordinating teams",
+    "value_per_capacity": "value delivered per unit of capacity (the organisation's view)",
+    "proficiency": "mean skill of members in the capabilities they worked on, in [0, 1]",
+    "skill_breadth": "mean number of capabilities per member with skill >= 0.5",
+    "overload": "mean share of capacity members are busy above a sustainable 85 %",
+    "moves": "members moved to another home unit this tick (count)",
+    "shocks": "shocks that hit the environment this tick (count)",
+}
+SUSTAINABLE_UTILISATION = 0.85
+
+
+def overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Histogram intersection of two non-negative vectors after normalising each; in [0, 1]."""
+    sa, sb = float(np.sum(a)), float(np.sum(b))
+    if sa <= 0.0 or sb <= 0.0:
+        return 1.0 if sa <= 0.0 and sb <= 0.0 else 0.0
+    return float(np.minimum(np.asarray(a) / sa, np.asarray(b) / sb).sum())
+
+
+def rules_alignment(mix: np.ndarray, believed: np.ndarray, true: np.ndarray) -> float:
+    """Share of demand (by mix) whose believed compliance work matches the true one (min/max ratio)."""
+    hi = np.maximum(believed, true)
+    ratio = np.where(hi > 0, np.minimum(believed, true) / np.where(hi > 0, hi, 1.0), 1.0)
+    return float(mix @ ratio)
+
+
+class MeasureLog:
+    """Per-tick measures in pre-allocated arrays; grows by doubling."""
+
+    def __init__(self, capacity: int = 512) -> None:
+        self._data = {name: np.zeros(capacity) for name in MEASURES}
+        self.n = 0
+
+    def record(self, row: dict[str, float]) -> None:
+        if self.n == len(self._data["arrived"]):
+            self._data = {k: np.concatenate([v, np.zeros(len(v))]) for k, v in self._data.items()}
+        for name, value in row.items():
+            self._data[name][self.n] = value
+        self.n += 1
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame({k: v[: self.n].copy() for k, v in self._data.items()})
+        df.index.name = "tick"
+        return df
+
+
+def moving_average(x: np.ndarray, window: int) -> np.ndarray:
+    """Trailing moving average; the first ``window - 1`` values average what exists so far."""
+    c = np.cumsum(np.insert(np.asarray(x, dtype=float), 0, 0.0))
+    idx = np.arange(1, len(x) + 1)
+    lo = np.maximum(idx - window, 0)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def adaptation(
+    series: np.ndarray,
+    shock_ticks: Sequence[int],
+    window: int = 20,
+    baseline: int = 20,
+    tol: float = 0.1,
+) -> list[dict[str, float]]:
+    """Recovery after each shock in ``shock_ticks`` (sorted ticks) of one per-tick series.
+
+    Returns one dict per shock: ``recovery_ticks`` (ticks until the smoothed series is back within
+    ``tol`` below its pre-shock mean and stays there until the next shock), ``censored`` (True if it
+    had not recovered by the next shock or the end of the run; ``recovery_ticks`` is then the ticks
+    observed), and ``loss`` (area between the pre-shock level and the smoothed series until recovery,
+    in ticks of pre-shock output). Shocks with no history before them give NaN.
+    """
+    x = np.nan_to_num(np.asarray(series, dtype=float))
+    smooth = moving_average(x, window)
+    ticks = sorted(int(t) for t in shock_ticks)
+    out = []
+    for i, s in enumerate(ticks):
+        end = ticks[i + 1] if i + 1 < len(ticks) else len(x)
+        pre = float(smooth[max(0, s - baseline) : s].mean()) if s > 0 else float("nan")
+        if not np.isfinite(pre) or pre <= 0.0 or end <= s:
+            out.append({"tick": s, "recovery_ticks": np.nan, "censored": False, "loss": np.nan})
+            continue
+        after = smooth[s:end]
+        below = np.flatnonzero(after < (1.0 - tol) * pre)
+        if len(below) == 0:
+            rec, censored = 0, False
+        else:
+            rec = int(below[-1]) + 1
+            censored = rec == len(after)
+        loss = float(np.clip(pre - after[:rec], 0.0, None).sum() / pre)
+        out.append({"tick": s, "recovery_ticks": float(rec), "censored": censored, "loss": loss})
+    return out
+
+
+def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean and two-sided t-interval of the finite values: (mean, low, high, n)."""
+    v = np.asarray([x for x in values if np.isfinite(x)], dtype=float)
+    n = len(v)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    m = float(v.mean())
+    if n == 1:
+        return m, m, m, 1
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / np.sqrt(n))
+    return m, m - half, m + half, n
+
+
+def adaptation_table(
+    df: pd.DataFrame, shock_log: Sequence[tuple], measures: Sequence[str] = ("value_delivered", "alignment")
+) -> pd.DataFrame:
+    """One row per shock and measure: tick, layer, recovery_ticks, censored, loss."""
+    ticks = [s[0] for s in shock_log]
+    rows = []
+    for measure in measures:
+        for shock, rec in zip(shock_log, adaptation(df[measure].to_numpy(), ticks), strict=True):
+            rows.append({"measure": measure, "layer": shock[1], "magnitude": shock[2], **rec})
+    return pd.DataFrame(
+        rows, columns=["measure", "layer", "magnitude", "tick", "recovery_ticks", "censored", "loss"]
+    )
+
+
+def summarise(df: pd.DataFrame, shock_log: Sequence[tuple], warmup: int = 50) -> dict[str, float]:
+    """A run's summary: mean of every per-tick measure after ``warmup`` ticks, and adaptation.
+
+    Adaptation keys are ``recovery_<measure>_<layer>`` (mean ticks over that layer's shocks, NaN if
+    none), ``loss_<measure>_<layer>`` and ``censored_<layer>`` (shocks not recovered from).
+    """
+    steady = df.iloc[min(warmup, max(len(df) - 1, 0)) :]
+    out: dict[str, float] = {f"mean_{name}": float(steady[name].mean()) for name in MEASURES}
+    out["total_value_delivered"] = float(df["value_delivered"].sum())
+    adapt = adaptation_table(df, shock_log)
+    for measure in ("value_delivered", "alignment"):
+        for layer in ("needs", "technology", "rules", "volume"):
+            sel = adapt[(adapt.measure == measure) & (adapt.layer == layer)]
+            out[f"recovery_{measure}_{layer}"] = float(sel.recovery_ticks.mean()) if len(sel) else np.nan
+            out[f"loss_{measure}_{layer}"] = float(sel.loss.mean()) if len(sel) else np.nan
+            if measure == "value_delivered":
+                out[f"censored_{layer}"] = float(sel.censored.sum())
+    out["shocks"] = float(len(shock_log))
+    return out

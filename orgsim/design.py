@@ -34,7 +34,7 @@ class OrgDesign(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     specialisation: float = Field(
-        ge=0.0, le=1.0, description="0 = T-shaped generalists, 1 = single-skill cogs (skill profile of hires)."
+        ge=0.0, le=1.0, description="0 = T-shaped generalists, 1 = single-skill cogs (profile of hires)."
     )
     fluidity: float = Field(
         ge=0.0, le=1.0, description="Share of capacity (and of demands) that assembles in teams around "

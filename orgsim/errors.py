@@ -25,6 +25,7 @@ def describe_validation_error(err, source: str = "") -> str:
         what = what.removeprefix("value error, ")
         if "input" in first and not isinstance(first["input"], dict):
             what += f" (got {first['input']!r})"
-    more = f" (+{len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+    extra = len(problems) - 1
+    more = f" (+{extra} more problem{'s' if extra > 1 else ''})" if extra else ""
     prefix = f"{source}: " if source else ""
     return f"{prefix}{where}: {what}{more}"

@@ -186,13 +186,15 @@ def test_open_rules_change_the_numbers() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "word"),
     [({"p1": 1.5}, "p1"), ({"p4": -0.1}, "p4"), ({"n": 0}, "n"), ({"n_fast": 60}, "n_fast"),
-     ({"m": 2.5}, "m")],
+     ({"m": 2.5}, "m"), ({"p2": "fast"}, "p2")],
 )
 def test_bad_parameters_are_named(kwargs: dict, word: str) -> None:
     with pytest.raises(OrgsimError, match=word):
         MarchParams(**kwargs)
     with pytest.raises(OrgsimError, match="superior"):
         Rules(superior="votes")
+    with pytest.raises(OrgsimError, match="reps"):
+        equilibrium_knowledge(MarchParams(), 0, np.random.default_rng(0))
 
 
 def test_cli_writes_every_csv_and_png(tmp_path, capsys) -> None:

@@ -70,7 +70,7 @@ class Rules:
 
 
 def _check_rate(name: str, value: float) -> None:
-    if not 0.0 <= value <= 1.0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
         raise OrgsimError(f"{name}={value} is not a probability; use a number in [0, 1]")
 
 
@@ -251,6 +251,7 @@ def equilibrium_knowledge(params: MarchParams, reps: int, rng: np.random.Generat
     Returns the code's final knowledge, shape (reps,), and a bool array marking unfinished runs.
     Meant for the closed system (p3 = p4 = 0); with turnover or turbulence most runs hit the cap.
     """
+    _check_count("reps", reps, 1)
     pop = _Population.start(params, reps, rng)
     out = np.empty(reps)
     index = np.arange(reps)
@@ -271,6 +272,8 @@ def equilibrium_knowledge(params: MarchParams, reps: int, rng: np.random.Generat
 def knowledge_path(params: MarchParams, reps: int, periods: int, rng: np.random.Generator) -> np.ndarray:
     """Code knowledge measured in periods 1..``periods`` (after turbulence and turnover, before
     learning), shape (reps, periods)."""
+    _check_count("reps", reps, 1)
+    _check_count("periods", periods, 1)
     pop = _Population.start(params, reps, rng)
     return np.stack([pop.period(params, rng) for _ in range(periods)], axis=1)
 

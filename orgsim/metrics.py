@@ -5,8 +5,8 @@ Definitions (the README's "What the measures mean" explains them for a newcomer)
 * ``overlap(a, b)``: histogram intersection of two distributions, in [0, 1]; 1 when effort sits
   exactly where demand needs it.
 * adaptation speed: after each shock, the ticks until the smoothed measure is back within ``tol`` of
-  its pre-shock level and stays there until the next shock (censored at the next shock or the end of
-  the run, and flagged so), with the area of loss in ticks of pre-shock output.
+  its pre-shock level and holds there (censored at the next shock or the end of the run, and flagged
+  so), with the area of loss in ticks of pre-shock output.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ MEASURES: dict[str, str] = {
     "moves": "members moved to another home unit this tick (count)",
     "shocks": "shocks that hit the environment this tick (count)",
 }
+COUNTS = frozenset({"arrived", "refused", "completed", "expired", "wip", "queued", "moves", "shocks"})
 SUSTAINABLE_UTILISATION = 0.85
 
 
@@ -79,7 +80,10 @@ class MeasureLog:
         self.n += 1
 
     def frame(self) -> pd.DataFrame:
-        df = pd.DataFrame({k: v[: self.n].copy() for k, v in self._data.items()})
+        df = pd.DataFrame({
+            k: v[: self.n].astype(np.int64) if k in COUNTS else v[: self.n].copy()
+            for k, v in self._data.items()
+        })
         df.index.name = "tick"
         return df
 
@@ -95,17 +99,24 @@ def moving_average(x: np.ndarray, window: int) -> np.ndarray:
 def adaptation(
     series: np.ndarray,
     shock_ticks: Sequence[int],
-    window: int = 20,
-    baseline: int = 20,
+    window: int = 30,
+    baseline: int = 30,
     tol: float = 0.1,
+    hold: int = 30,
 ) -> list[dict[str, float]]:
-    """Recovery after each shock in ``shock_ticks`` (sorted ticks) of one per-tick series.
+    """Recovery after each shock in ``shock_ticks`` of one per-tick series.
 
-    Returns one dict per shock: ``recovery_ticks`` (ticks until the smoothed series is back within
-    ``tol`` below its pre-shock mean and stays there until the next shock), ``censored`` (True if it
-    had not recovered by the next shock or the end of the run; ``recovery_ticks`` is then the ticks
-    observed), and ``loss`` (area between the pre-shock level and the smoothed series until recovery,
-    in ticks of pre-shock output). Shocks with no history before them give NaN.
+    The series is smoothed with a trailing ``window``-tick mean; the pre-shock level is the mean of
+    the smoothed series over the ``baseline`` ticks before the shock. Returns one dict per shock:
+
+    * ``recovery_ticks``: ticks from the shock until the smoothed series is at least ``1 - tol`` of
+      the pre-shock level and stays there for ``hold`` ticks in a row (0 if it never fell below);
+    * ``censored``: True if that did not happen before the next shock or the end of the run
+      (``recovery_ticks`` is then the ticks observed);
+    * ``loss``: area between the pre-shock level and the smoothed series until recovery, in ticks
+      of pre-shock output.
+
+    A shock with no history before it, or a zero pre-shock level, gives NaN.
     """
     x = np.nan_to_num(np.asarray(series, dtype=float))
     smooth = moving_average(x, window)
@@ -117,14 +128,15 @@ def adaptation(
         if not np.isfinite(pre) or pre <= 0.0 or end <= s:
             out.append({"tick": s, "recovery_ticks": np.nan, "censored": False, "loss": np.nan})
             continue
-        after = smooth[s:end]
-        below = np.flatnonzero(after < (1.0 - tol) * pre)
-        if len(below) == 0:
-            rec, censored = 0, False
-        else:
-            rec = int(below[-1]) + 1
-            censored = rec == len(after)
-        loss = float(np.clip(pre - after[:rec], 0.0, None).sum() / pre)
+        ok = smooth[s:end] >= (1.0 - tol) * pre
+        # run[j] = length of the run of ok ticks starting at j (counted from the end).
+        run = np.zeros(len(ok) + 1, dtype=np.int64)
+        for j in range(len(ok) - 1, -1, -1):
+            run[j] = run[j + 1] + 1 if ok[j] else 0
+        held = np.flatnonzero(run[:-1] >= min(hold, len(ok)))
+        rec = int(held[0]) if len(held) else len(ok)
+        censored = len(held) == 0
+        loss = float(np.clip(pre - smooth[s : s + rec], 0.0, None).sum() / pre)
         out.append({"tick": s, "recovery_ticks": float(rec), "censored": censored, "loss": loss})
     return out
 

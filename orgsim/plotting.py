@@ -1,0 +1,55 @@
+"""Figures: readable at a glance, on a projector (large fonts, units on every axis, shocks marked)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from orgsim.experiment import Comparison  # noqa: E402
+
+COLOURS = {"siloed": "#1f4e79", "responsive": "#d9730d"}
+_CYCLE = ["#2a9d8f", "#8e44ad", "#c0392b", "#7f8c8d"]
+LAYER_STYLE = {"needs": "-", "technology": "--", "rules": ":", "volume": "-."}
+PANELS = {
+    "value_delivered": "Value delivered\n(value units per tick)",
+    "alignment": "Alignment\n(0 = none, 1 = perfect)",
+}
+
+
+def colour(organisation: str, index: int = 0) -> str:
+    """The colour used for an organisation in every orgsim figure."""
+    return COLOURS.get(organisation, _CYCLE[index % len(_CYCLE)])
+
+
+def plot_comparison(comparison: Comparison, path: str | Path | None = None, window: int = 10) -> Figure:
+    """Throughput and alignment over time: mean over seeds (line) and 95 % CI (band), shocks marked."""
+    plt.rcParams.update({"font.size": 14})
+    fig, axes = plt.subplots(len(PANELS), 1, figsize=(13, 8.5), sharex=True, constrained_layout=True)
+    scheduled = comparison.scenario.environment.shocks
+    for ax, (measure, label) in zip(axes, PANELS.items(), strict=True):
+        band = comparison.band(measure, window)
+        for i, org in enumerate(comparison.organisations):
+            sel = band[band.organisation == org]
+            ax.fill_between(sel.tick, sel.ci_low, sel.ci_high, color=colour(org, i), alpha=0.2, lw=0)
+            ax.plot(sel.tick, sel["mean"], color=colour(org, i), lw=2.5, label=org)
+        for shock in scheduled:
+            ax.axvline(shock.tick, color="black", ls=LAYER_STYLE[shock.layer], lw=1.5)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    for shock in scheduled:
+        axes[0].annotate(f"{shock.layer} shock", (shock.tick, 1.0), xycoords=("data", "axes fraction"),
+                         xytext=(4, -4), textcoords="offset points", va="top", fontsize=12)
+    axes[0].legend(loc="lower left", frameon=True)
+    axes[-1].set_xlabel("tick (working days)")
+    n = comparison.runs.seed.nunique()
+    desc = comparison.scenario.description or "orgsim comparison"
+    fig.suptitle(f"{desc}\nmean of {n} seeds, {window}-tick moving average, band = 95 % CI", fontsize=15)
+    if path is not None:
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return fig

@@ -40,7 +40,8 @@ DRIFT_SCALE: dict[str, float] = {"needs": 0.05, "technology": 0.02, "rules": 0.0
 SHOCK_RATE_SCALE = 0.02
 #: A drifting technology moves a type's template this far towards a fresh one.
 TECH_DRIFT_STEP = 0.25
-MIN_WORK = 0.5
+#: After a template moves, capabilities left with less than this share of its work drop out of it.
+MIN_WORK_SHARE = 0.05
 
 
 class _Strict(BaseModel):
@@ -92,9 +93,11 @@ class EnvironmentConfig(_Strict):
         default=DEFAULT_CAPABILITIES, description="Names of the K capabilities; must include 'compliance'."
     )
     demand_types: int = Field(default=8, ge=1, le=100, description="Number of demand types.")
-    arrival_rate: float = Field(default=9.0, gt=0.0, le=100_000.0, description="Mean demands per tick.")
-    work_min: float = Field(default=2.0, gt=0.0, le=1000.0, description="Least work per needed capability.")
-    work_max: float = Field(default=6.0, gt=0.0, le=1000.0, description="Most work per needed capability.")
+    arrival_rate: float = Field(default=10.0, gt=0.0, le=100_000.0, description="Mean demands per tick.")
+    work_per_demand: float = Field(
+        default=8.0, gt=0.0, le=1000.0, description="Customer work (work units, compliance not included) a "
+        "demand of average size needs, split at random over its 1 to 3 capabilities.",
+    )
     size_spread: float = Field(default=0.3, ge=0.0, le=2.0, description="s.d. of log demand size.")
     regulated_share: float = Field(default=0.3, ge=0.0, le=1.0, description="Share of types regulated.")
     deadline: int = Field(default=60, ge=1, le=100_000, description="Ticks after arrival a demand expires.")
@@ -111,14 +114,6 @@ class EnvironmentConfig(_Strict):
     def _check_capabilities(cls, names: tuple[str, ...]) -> tuple[str, ...]:
         Capabilities(tuple(names))
         return tuple(names)
-
-    @field_validator("work_max")
-    @classmethod
-    def _check_work_range(cls, work_max: float, info) -> float:
-        work_min = info.data.get("work_min")
-        if work_min is not None and work_max < work_min:
-            raise ValueError(f"must be >= work_min ({work_min})")
-        return work_max
 
     @property
     def effective_turbulence(self) -> float:
@@ -246,16 +241,14 @@ class DemandEnvironment:
         template = np.zeros(len(caps))
         n_needed = self.rng.integers(1, 4)
         chosen = self.rng.choice(caps.work, size=min(n_needed, len(caps.work)), replace=False)
-        template[chosen] = self.rng.uniform(self.config.work_min, self.config.work_max, len(chosen))
+        template[chosen] = self.config.work_per_demand * self.rng.dirichlet(np.full(len(chosen), 2.0))
         return template
 
     def _move_template(self, t: int, step: float) -> None:
         old = self.work_templates[t]
         new = (1 - step) * old + step * self._fresh_template()
-        new[new < MIN_WORK] = 0.0
-        if new.sum() <= 0.0:
-            new = self._fresh_template()
-        self.work_templates[t] = new
+        new[new < MIN_WORK_SHARE * new.sum()] = 0.0
+        self.work_templates[t] = new * (self.config.work_per_demand / new.sum())
 
     def _flip_rules(self, types: np.ndarray) -> None:
         if len(types) == 0:

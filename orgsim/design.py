@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from orgsim.errors import OrgsimError
+from orgsim.errors import OrgsimError, describe_validation_error
 
 MANAGEMENT_LAYERS: tuple[str, ...] = ("operations", "process", "structure", "strategy")
 
@@ -162,4 +162,7 @@ def resolve(design: str | float | OrgDesign | None = None, **overrides) -> OrgDe
             merged["cadence"] = {**merged["cadence"], **value}
         else:
             merged[key] = value
-    return OrgDesign.model_validate(merged)
+    try:
+        return OrgDesign.model_validate(merged)
+    except ValidationError as err:
+        raise OrgsimError(describe_validation_error(err, root=OrgDesign)) from None

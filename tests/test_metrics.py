@@ -1,0 +1,227 @@
+"""Measures on hand-built cases where the right answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+from orgsim.metrics import (
+    COUNTS,
+    MEASURES,
+    MeasureLog,
+    adaptation,
+    adaptation_table,
+    mean_ci,
+    moving_average,
+    overlap,
+    rules_alignment,
+    summarise,
+)
+
+# --- overlap and rules alignment -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ([1, 0], [0, 1], 0.0),  # disjoint
+        ([1, 1], [5, 5], 1.0),  # same shape, any scale
+        ([3, 1], [1, 1], 0.75),  # min(.75, .5) + min(.25, .5)
+        ([2, 1, 1], [0, 1, 3], 0.5),  # min(.5, 0) + min(.25, .25) + min(.25, .75)
+        ([0, 0], [0, 0], 1.0),  # nothing offered, nothing needed
+        ([0, 0], [1, 0], 0.0),  # nothing offered, something needed
+        ([1, 0], [0, 0], 0.0),
+    ],
+)
+def test_overlap_of_known_vectors(a, b, expected):
+    assert overlap(np.array(a, float), np.array(b, float)) == pytest.approx(expected, abs=1e-12)
+
+
+@given(st.lists(st.floats(0, 1e3), min_size=1, max_size=10).flatmap(
+    lambda a: st.tuples(st.just(a), st.lists(st.floats(0, 1e3), min_size=len(a), max_size=len(a)))))
+def test_overlap_is_a_symmetric_share(pair):
+    a, b = (np.array(x) for x in pair)
+    value = overlap(a, b)
+    assert 0.0 <= value <= 1.0 + 1e-12
+    assert value == pytest.approx(overlap(b, a), abs=1e-12)
+    if a.sum() > 0:
+        assert overlap(a, a) == pytest.approx(1.0)
+
+
+def test_rules_alignment_of_known_rule_books():
+    mix = np.array([0.5, 0.25, 0.25])
+    # Type 0 unregulated and seen so; type 1 thought to need twice its compliance; type 2 missed.
+    believed, true = np.array([0.0, 2.0, 0.0]), np.array([0.0, 1.0, 3.0])
+    assert rules_alignment(mix, believed, true) == pytest.approx(0.5 * 1 + 0.25 * 0.5 + 0.25 * 0)
+    assert rules_alignment(mix, true, true) == pytest.approx(1.0)
+    assert rules_alignment(mix, np.zeros(3), np.array([1.0, 1.0, 1.0])) == 0.0
+
+
+# --- smoothing, confidence intervals -------------------------------------------------------------
+
+
+def test_moving_average_by_hand_and_against_pandas():
+    assert moving_average(np.array([1.0, 2, 3, 4]), 2).tolist() == [1.0, 1.5, 2.5, 3.5]
+    assert moving_average(np.array([3.0, 6, 9]), 10).tolist() == [3.0, 4.5, 6.0]
+    assert moving_average(np.array([5.0, 7]), 1).tolist() == [5.0, 7.0]
+    x = np.random.default_rng(1).normal(size=200)
+    for window in (1, 7, 30, 500):
+        expected = pd.Series(x).rolling(window, min_periods=1).mean().to_numpy()
+        np.testing.assert_allclose(moving_average(x, window), expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [2, 5, 30])
+def test_mean_ci_matches_scipy_t_interval(n):
+    v = np.random.default_rng(n).normal(10.0, 3.0, n)
+    mean, low, high, count = mean_ci(v)
+    exp_low, exp_high = stats.t.interval(0.95, n - 1, loc=v.mean(), scale=stats.sem(v))
+    assert count == n
+    assert mean == pytest.approx(v.mean())
+    assert (low, high) == pytest.approx((exp_low, exp_high), rel=1e-12)
+    _, low90, high90, _ = mean_ci(v, level=0.9)
+    assert (low90, high90) == pytest.approx(stats.t.interval(0.9, n - 1, loc=v.mean(), scale=stats.sem(v)))
+
+
+def test_mean_ci_ignores_undefined_values_and_handles_tiny_samples():
+    assert mean_ci([1.0, np.nan, 3.0, np.inf]) == pytest.approx(mean_ci([1.0, 3.0]))
+    assert mean_ci([4.0]) == (4.0, 4.0, 4.0, 1)
+    mean, low, high, n = mean_ci([np.nan])
+    assert n == 0 and np.isnan(mean) and np.isnan(low) and np.isnan(high)
+
+
+# --- adaptation after shocks ----------------------------------------------------------------------
+
+
+def _dip(length: int = 300, shock: int = 100, depth: float = 5.0, ticks: int = 20) -> np.ndarray:
+    """Level 10, down by ``depth`` for ``ticks`` ticks from ``shock``, then back to 10."""
+    x = np.full(length, 10.0)
+    x[shock : shock + ticks] -= depth
+    return x
+
+
+def test_adaptation_unsmoothed_dip():
+    (rec,) = adaptation(_dip(), [100], window=1)
+    assert rec["tick"] == 100
+    assert rec["recovery_ticks"] == 20
+    assert not rec["censored"]
+    assert rec["loss"] == pytest.approx(20 * 5 / 10)  # 20 ticks at half the pre-shock output
+
+
+def test_adaptation_smoothed_dip_by_hand():
+    """Window 30: smooth(100 + j) = 10 - 5 f / 30, f = fives in the window. It stays >= 9 for
+    j = 0..5 (too short to hold 30 ticks), dips, and is back to >= 9 for good from j = 43."""
+    (rec,) = adaptation(_dip(), [100])
+    assert rec["recovery_ticks"] == 43
+    assert not rec["censored"]
+    # Lost output: sum of 5 f / 30 over j = 0..42, f = 1..20, then 20 (9 ticks), then 20 down to 7.
+    lost = (5 / 30) * (sum(range(1, 21)) + 9 * 20 + sum(range(7, 21)))
+    assert rec["loss"] == pytest.approx(lost / 10)
+
+
+def test_adaptation_needs_the_level_to_hold():
+    x = np.full(300, 10.0)
+    x[100:160] = 5.0
+    x[120] = 10.0  # a one-tick bounce is not a recovery
+    (rec,) = adaptation(x, [100], window=1, hold=5)
+    assert rec["recovery_ticks"] == 60
+    (rec,) = adaptation(x, [100], window=1, hold=1)
+    assert rec["recovery_ticks"] == 20
+
+
+def test_adaptation_without_a_drop_is_immediate_and_free():
+    (rec,) = adaptation(np.full(200, 3.0), [80])
+    assert rec["recovery_ticks"] == 0 and rec["loss"] == 0.0 and not rec["censored"]
+
+
+def test_adaptation_is_censored_at_the_end_of_the_run():
+    x = np.full(200, 10.0)
+    x[150:] = 2.0  # never recovers
+    (rec,) = adaptation(x, [150], window=1)
+    assert rec["censored"]
+    assert rec["recovery_ticks"] == 50  # the ticks observed
+    assert rec["loss"] == pytest.approx(50 * 8 / 10)
+    # Recovered but not held long enough before the end: still censored.
+    x[190:] = 10.0
+    (rec,) = adaptation(x, [150], window=1, hold=30)
+    assert rec["censored"]
+
+
+def test_adaptation_is_censored_at_the_next_shock():
+    x = np.full(400, 10.0)
+    x[100:180] = 4.0  # the next shock comes at 150, before any recovery
+    first, second = adaptation(x, [150, 100], window=1, hold=10)  # order of the ticks does not matter
+    assert first["tick"] == 100 and first["censored"] and first["recovery_ticks"] == 50
+    assert second["tick"] == 150
+    # The second shock's baseline is the depressed level (4), so it never fell below it.
+    assert second["recovery_ticks"] == 0 and not second["censored"]
+
+
+def test_adaptation_is_undefined_without_a_baseline():
+    x = np.full(100, 10.0)
+    (rec,) = adaptation(x, [0])
+    assert np.isnan(rec["recovery_ticks"]) and np.isnan(rec["loss"])
+    (rec,) = adaptation(np.zeros(100), [50])  # zero pre-shock level
+    assert np.isnan(rec["recovery_ticks"])
+
+
+def test_adaptation_table_groups_by_measure_and_layer():
+    df = pd.DataFrame({"value_delivered": _dip(), "alignment": np.full(300, 0.9)})
+    log = [(100, "needs", 0.8, True), (250, "rules", 0.3, False)]
+    table = adaptation_table(df, log)
+    assert table.columns.tolist() == ["measure", "layer", "magnitude", "tick", "recovery_ticks", "censored", "loss"]
+    assert len(table) == 4
+    row = table[(table.measure == "value_delivered") & (table.layer == "needs")].iloc[0]
+    assert (row.tick, row.recovery_ticks, row.magnitude) == (100, 43, 0.8)
+    flat = table[table.measure == "alignment"]
+    assert flat.recovery_ticks.tolist() == [0, 0]
+
+
+# --- a run's summary -------------------------------------------------------------------------------
+
+
+def _frame(n: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({name: rng.random(n) for name in MEASURES})
+
+
+def test_summary_means_leave_out_the_warmup():
+    df = _frame()
+    df["value_delivered"] = np.where(np.arange(200) < 50, 100.0, 4.0)
+    out = summarise(df, [], warmup=50)
+    assert out["mean_value_delivered"] == 4.0
+    assert out["total_value_delivered"] == pytest.approx(50 * 100 + 150 * 4)
+    for name in MEASURES:
+        assert out[f"mean_{name}"] == pytest.approx(df[name].iloc[50:].mean())
+    assert out["shocks"] == 0
+    assert np.isnan(out["recovery_value_delivered_needs"])
+    assert out["censored_needs"] == 0
+
+
+def test_summary_reports_adaptation_by_layer():
+    df = _frame(300)
+    df["value_delivered"] = _dip()
+    df.loc[250:, "value_delivered"] = 1.0  # a technology shock from which the run never recovers
+    log = [(100, "needs", 0.8, True), (250, "technology", 0.5, True)]
+    out = summarise(df, log, warmup=10)
+    assert out["recovery_value_delivered_needs"] == 43
+    assert out["censored_needs"] == 0
+    assert out["recovery_value_delivered_technology"] == 50
+    assert out["censored_technology"] == 1
+    assert np.isnan(out["recovery_value_delivered_rules"])
+    assert out["shocks"] == 2
+
+
+def test_measure_log_grows_and_types_counts_as_integers():
+    log = MeasureLog(capacity=4)
+    for t in range(11):
+        log.record({name: float(t) for name in MEASURES})
+    df = log.frame()
+    assert len(df) == 11 and df.index.name == "tick"
+    assert df.columns.tolist() == list(MEASURES)
+    assert df["arrived"].tolist() == list(range(11))
+    for name in MEASURES:
+        assert df[name].dtype == (np.int64 if name in COUNTS else np.float64), name

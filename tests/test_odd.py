@@ -1,0 +1,310 @@
+"""docs/ODD.md stays true to the code: its parameter tables are checked against the code's values.
+
+Every number in the ODD's tables (design levers of both presets, environment defaults, regimes, pace
+constants, derived layer dynamics, model constants, run defaults, adaptation-speed settings) is
+compared with the value the code uses, every measure and every configuration field must be named in
+the document, and every ``Class.method`` or ``module.function`` it cites must exist.
+
+When the code changes, refresh the numbers (only the checked cells change, the prose stays):
+
+    .venv/bin/python tests/test_odd.py --write
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+import typing
+from pathlib import Path
+from typing import Any
+
+import annotated_types as at
+import pytest
+from pydantic import BaseModel
+
+from orgsim import design as design_mod
+from orgsim import environment as env_mod
+from orgsim import metrics as metrics_mod
+from orgsim import model as model_mod
+from orgsim.design import Cadence, OrgDesign
+from orgsim.environment import EnvironmentConfig, LayerDynamics, Shock
+from orgsim.metrics import MEASURES
+from orgsim.scenario import RunConfig
+
+ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
+CONSTANT_MODULES = {"environment": env_mod, "model": model_mod, "metrics": metrics_mod, "design": design_mod}
+
+
+# --- formatting code values the way the document writes them -------------------------------------
+def fmt(value: Any) -> str:
+    """A code value as the ODD writes it in a table cell."""
+    if value is None:
+        return "from regime"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    if isinstance(value, int | str):
+        return str(value)
+    if isinstance(value, tuple | list | dict):
+        return ", ".join(fmt(v) for v in value) if value else "none"
+    raise TypeError(f"cannot format {value!r}")
+
+
+def fmt_derived(value: float) -> str:
+    return format(value, ".4g")
+
+
+def fmt_range(info) -> str | None:
+    """A field's allowed values from its pydantic constraints, e.g. ``[0, 1]`` or ``(0, 100000]``."""
+    args = typing.get_args(info.annotation)
+    if typing.get_origin(info.annotation) is typing.Literal:
+        return ", ".join(args)
+    low = high = None
+    for m in info.metadata:
+        if isinstance(m, at.Ge):
+            low = "[" + fmt(m.ge)
+        elif isinstance(m, at.Gt):
+            low = "(" + fmt(m.gt)
+        elif isinstance(m, at.Le):
+            high = fmt(m.le) + "]"
+        elif isinstance(m, at.Lt):
+            high = fmt(m.lt) + ")"
+    if low is None and high is None:
+        return None
+    return f"{low or '(-inf'}, {high or 'inf)'}"
+
+
+# --- what the tables must say: {table: {row: {column: text}}} -------------------------------------
+def _lever_rows() -> dict[str, dict[str, str]]:
+    rows = {}
+    siloed, responsive = design_mod.PRESETS["siloed"], design_mod.PRESETS["responsive"]
+    for name, info in OrgDesign.model_fields.items():
+        if name == "cadence":
+            for layer, linfo in Cadence.model_fields.items():
+                rows[f"cadence.{layer}"] = {
+                    "siloed": fmt(getattr(siloed.cadence, layer)),
+                    "responsive": fmt(getattr(responsive.cadence, layer)),
+                    "range": fmt_range(linfo),
+                }
+            continue
+        rows[name] = {
+            "siloed": fmt(getattr(siloed, name)),
+            "responsive": fmt(getattr(responsive, name)),
+            "range": fmt_range(info),
+        }
+    return rows
+
+
+def _environment_rows() -> dict[str, dict[str, str]]:
+    rows = {}
+    for name, info in EnvironmentConfig.model_fields.items():
+        default = info.get_default(call_default_factory=True)
+        rows[name] = {"default": fmt(default), "range": fmt_range(info)}
+    return rows
+
+
+def _run_rows() -> dict[str, dict[str, str]]:
+    model_defaults = {
+        k: p.default for k, p in inspect.signature(model_mod.OrgModel.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    rows = {}
+    for name, info in RunConfig.model_fields.items():
+        if name in model_defaults:
+            # The scenario's run defaults and the model's own defaults must agree for the table to hold.
+            assert model_defaults[name] == info.default, f"OrgModel({name}=...) and RunConfig.{name} differ"
+        rows[name] = {"default": fmt(info.default), "range": fmt_range(info)}
+    return rows
+
+
+def _derived_rows() -> dict[str, dict[str, str]]:
+    rows = {}
+    for regime in env_mod.REGIMES:
+        dyn = EnvironmentConfig(regime=regime).dynamics()
+        row = {}
+        for layer in ("needs", "technology", "rules"):
+            row[f"{layer} drift"] = fmt_derived(dyn[layer].drift)
+            row[f"{layer} shocks/tick"] = fmt_derived(dyn[layer].shock_rate)
+        row["shock magnitude"] = fmt_derived(dyn["needs"].shock_magnitude)
+        rows[regime] = row
+    return rows
+
+
+def _constant_rows(doc: str) -> dict[str, dict[str, str]]:
+    """Named constants: each row names the module that defines it (column ``module``)."""
+    rows = {}
+    for name, cells in parse_table(doc, "constant").items():
+        module = CONSTANT_MODULES[cells["module"].removeprefix("orgsim.")]
+        rows[name] = {"module": cells["module"], "value": fmt(getattr(module, name))}
+    return rows
+
+
+def expected(doc: str) -> dict[str, dict[str, dict[str, str]]]:
+    """Every checked table of the ODD: first header cell -> row -> column -> text the code implies."""
+    adaptation = inspect.signature(metrics_mod.adaptation).parameters
+    return {
+        "lever": _lever_rows(),
+        "environment parameter": _environment_rows(),
+        "regime": {r: {k: fmt(v) for k, v in values.items()} for r, values in env_mod.REGIMES.items()},
+        "layer": {
+            layer: {"PACE": fmt(env_mod.PACE[layer]), "DRIFT_SCALE": fmt(env_mod.DRIFT_SCALE[layer])}
+            for layer in env_mod.LAYERS
+        },
+        "derived for regime": _derived_rows(),
+        "run parameter": _run_rows(),
+        "adaptation argument": {
+            name: {"default": fmt(p.default)} for name, p in adaptation.items()
+            if p.default is not inspect.Parameter.empty
+        },
+        "constant": _constant_rows(doc),
+    }
+
+
+# --- reading and rewriting Markdown tables --------------------------------------------------------
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _tables(doc: str) -> list[tuple[int, list[str]]]:
+    """(line index of the header, header cells) of every table."""
+    lines = doc.splitlines()
+    out = []
+    for i, line in enumerate(lines[:-1]):
+        if line.startswith("|") and re.fullmatch(r"\|[\s:|-]+\|", lines[i + 1].strip()) and (
+            i == 0 or not lines[i - 1].startswith("|")
+        ):
+            out.append((i, _cells(line)))
+    return out
+
+
+def _plain(cell: str) -> str:
+    return cell.replace("`", "").strip()
+
+
+def _find(doc: str, key: str) -> tuple[int, list[str]]:
+    found = [(i, h) for i, h in _tables(doc) if _plain(h[0]) == key]
+    assert len(found) == 1, f"docs/ODD.md needs exactly one table whose first header is {key!r}, has {len(found)}"
+    return found[0]
+
+
+def parse_table(doc: str, key: str) -> dict[str, dict[str, str]]:
+    """Rows of the table whose first header cell is ``key``: first cell -> {header: cell}."""
+    start, header = _find(doc, key)
+    rows = {}
+    for line in doc.splitlines()[start + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = _cells(line)
+        rows[_plain(cells[0])] = {_plain(h): _plain(c) for h, c in zip(header[1:], cells[1:], strict=False)}
+    return rows
+
+
+def same(doc_cell: str, code_text: str) -> bool:
+    try:
+        return float(doc_cell) == float(code_text)
+    except ValueError:
+        return doc_cell == code_text
+
+
+def write(doc: str) -> str:
+    """The document with every checked cell set to what the code says (rows and prose untouched)."""
+    lines = doc.splitlines()
+    for key, rows in expected(doc).items():
+        start, header = _find(doc, key)
+        names = [_plain(h) for h in header]
+        i = start + 2
+        while i < len(lines) and lines[i].startswith("|"):
+            cells = _cells(lines[i])
+            for column, text in rows.get(_plain(cells[0]), {}).items():
+                if text is not None and column in names:
+                    cells[names.index(column)] = text
+            lines[i] = "| " + " | ".join(cells) + " |"
+            i += 1
+    return "\n".join(lines) + "\n"
+
+
+# --- the tests ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def doc() -> str:
+    return ODD.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["lever", "environment parameter", "regime", "layer", "derived for regime", "run parameter",
+     "adaptation argument", "constant"],
+)
+def test_table_values_equal_the_code(doc, key):
+    want = expected(doc)[key]
+    have = parse_table(doc, key)
+    if key != "constant":
+        assert set(have) == set(want), f"table {key!r}: rows {sorted(have)} but the code has {sorted(want)}"
+    wrong = [
+        f"{row}.{column}: ODD says {have[row].get(column)!r}, code says {text!r}"
+        for row, columns in want.items() for column, text in columns.items()
+        if text is not None and not same(have[row].get(column, ""), text)
+    ]
+    assert not wrong, f"table {key!r} disagrees with the code ({sys.argv[0]} --write fixes):\n" + "\n".join(wrong)
+
+
+def test_constants_table_lists_the_model_constants(doc):
+    rows = parse_table(doc, "constant")
+    for name in ("SHOCK_RATE_SCALE", "TECH_DRIFT_STEP", "SKILL_FLOOR", "EPS"):
+        assert name in rows
+
+
+def test_measures_table_is_exactly_MEASURES_in_order(doc):
+    assert list(parse_table(doc, "measure")) == list(MEASURES)
+
+
+@pytest.mark.parametrize("model", [OrgDesign, Cadence, EnvironmentConfig, LayerDynamics, Shock, RunConfig])
+def test_every_configuration_field_is_named(doc, model: type[BaseModel]):
+    missing = [name for name in model.model_fields if f"`{name}`" not in doc and f"`cadence.{name}`" not in doc]
+    assert not missing, f"docs/ODD.md does not name these {model.__name__} fields: {missing}"
+
+
+def test_summary_keys_are_named(doc):
+    for key in ("mean_<measure>", "total_value_delivered", "recovery_<measure>_<layer>",
+                "loss_<measure>_<layer>", "censored_<layer>"):
+        assert f"`{key}`" in doc, key
+
+
+def test_cited_code_exists(doc):
+    """Every `Class.attribute` and `module.function` the ODD cites is in the code."""
+    from orgsim import agents, capabilities, demands, experiment, scenario, sensing
+
+    modules = {m.__name__.split(".")[-1]: m for m in
+               (agents, capabilities, demands, design_mod, env_mod, experiment, metrics_mod, model_mod,
+                scenario, sensing)}
+    classes = {name: obj for m in modules.values() for name, obj in vars(m).items() if inspect.isclass(obj)}
+    # Instances, so that attributes set in __init__ count; `model.x` means an OrgModel's attribute.
+    org = model_mod.OrgModel(members=10, seed=0).run(1)
+    instances = {"OrgModel": org, "model": org, "DemandEnvironment": org.environment, "DemandBook": org.demands,
+                 "Sensor": org.sensor, "Member": org.members[0]}
+    cited = re.findall(r"`([A-Za-z_]\w*)\.([A-Za-z_]\w*)(?:\(\))?`", doc)
+    assert len(cited) > 20
+    missing = []
+    for owner, attr in cited:
+        target = instances.get(owner) or classes.get(owner) or modules.get(owner)
+        if target is None:
+            continue  # e.g. `model.rng`, a field path, or a file name
+        if not (hasattr(target, attr) or attr in getattr(target, "model_fields", {})):
+            missing.append(f"{owner}.{attr}")
+    assert not missing, f"docs/ODD.md cites code that does not exist: {missing}"
+
+
+def test_writer_is_idempotent_on_the_committed_document(doc):
+    """The document is what ``--write`` would make of it, so a refresh changes nothing."""
+    assert write(doc) == doc
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--write"]:
+        sys.exit(f"usage: {sys.argv[0]} --write   (refreshes the numbers in {ODD})")
+    text = ODD.read_text(encoding="utf-8")
+    new = write(text)
+    ODD.write_text(new, encoding="utf-8")
+    print("docs/ODD.md: " + ("numbers refreshed" if new != text else "already true to the code"))

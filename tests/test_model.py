@@ -1,0 +1,396 @@
+"""The organisation model: invariants every tick, reproducibility, same demand for every design, and
+hand-built cases where the right answer is known."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import small_arrival_rate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from orgsim.agents import Member
+from orgsim.demands import DemandBook
+from orgsim.design import MANAGEMENT_LAYERS, OrgDesign
+from orgsim.environment import LAYERS
+from orgsim.errors import OrgsimError
+from orgsim.metrics import COUNTS, MEASURES
+from orgsim.model import SKILL_FLOOR, OrgModel
+
+TOL = 1e-9
+SHARES = ("alignment", "alignment_needs", "alignment_technology", "alignment_rules", "failure_demand",
+          "utilisation", "coordination_overhead", "proficiency", "overload")
+NON_NEGATIVE = ("value_delivered", "value_lost_delay", "value_lost_expiry", "value_lost_refused", "work_done",
+                "rework_created", "value_per_capacity", "skill_breadth")
+
+
+# --- a model that shows what its timeseries cannot ---------------------------------------------------
+
+
+class _RecordingBook(DemandBook):
+    """A demand book that remembers the work still to do on the demands it last dropped."""
+
+    dropped_work = 0.0
+
+    def keep(self, mask: np.ndarray) -> None:
+        self.dropped_work = float(self.remaining[~mask].sum())
+        super().keep(mask)
+
+
+class CheckedModel(OrgModel):
+    """OrgModel that keeps, each tick, the time it allocated and the work it took in."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.demands = _RecordingBook(len(self.capabilities))
+
+    def _intake(self, arrivals, t):
+        planned = super()._intake(arrivals, t)
+        self.intake_work = float(planned.sum())
+        return planned
+
+    def _allocate_time(self):
+        self.time_allocated = super()._allocate_time()
+        return self.time_allocated
+
+
+def run_checked(model: CheckedModel, ticks: int) -> pd.DataFrame:
+    """Run ``ticks`` ticks, checking capacity and the demand book after every tick, and work-unit
+    conservation; then check every tick's row of the timeseries. Returns the timeseries."""
+    n = len(model.capacity)
+    cap = model.capacity
+    wip_limit = int(model.wip_limit * n)
+    exploration = model.design.exploration
+    book_sizes, work_flow = [], []
+    for _ in range(ticks):
+        before = float(model.demands.remaining.sum())
+        model.step()
+        time, worked, book = model.time_allocated, model.worked, model.demands
+        # No member works beyond capacity: time allocated, and work actually done.
+        assert np.all(time >= 0.0)
+        assert np.all(time.sum(axis=1) <= cap * (1.0 - exploration) + TOL)
+        assert np.all(worked >= 0.0)
+        assert np.all(worked.sum(axis=1) <= 1.0 + TOL)
+        assert np.all(worked <= time / cap[:, None] + TOL)  # nobody works more than their allocation
+        assert np.all((model.skills >= SKILL_FLOOR) & (model.skills <= 1.0))
+        assert np.all(model.onboarding >= 0)
+        # The demand book: never over the WIP limit, no negative work, failure shares are shares.
+        assert len(book) <= wip_limit
+        assert np.all(book.remaining >= 0.0) and np.all(book.hidden >= 0.0)
+        assert np.all((book.failure_share >= 0.0) & (book.failure_share <= 1.0))
+        book_sizes.append(len(book))
+        work_flow.append((before, model.intake_work, book.dropped_work, float(book.remaining.sum())))
+    df = model.timeseries()
+    check_timeseries(df, model)
+    assert df["wip"].tolist() == book_sizes
+    # Work units: what is left = what was left + work taken in + rework - work done - work dropped.
+    flow = pd.DataFrame(work_flow, columns=["before", "intake", "dropped", "after"])
+    expected = flow.before + flow.intake + df.rework_created.to_numpy() - df.work_done.to_numpy() - flow.dropped
+    scale = 1.0 + flow.before.abs() + flow.intake
+    np.testing.assert_allclose(flow.after, expected, rtol=0, atol=1e-6 * scale.max())
+    # Completed demands leave with nothing to do: only expired demands take work away with them.
+    assert np.all(flow.dropped[df.expired.to_numpy() == 0] <= 1e-6)
+    return df
+
+
+def check_timeseries(df: pd.DataFrame, model: OrgModel) -> None:
+    """Every tick's measures: finite, in range, and demands conserved."""
+    assert df.columns.tolist() == list(MEASURES)
+    assert df.index.tolist() == list(range(len(df)))
+    # No demand is created or lost: arrivals are refused, completed, expired or still in progress.
+    wip_before = np.concatenate([[0], df.wip.to_numpy()[:-1]])
+    net = df.arrived - df.refused - df.completed - df.expired
+    np.testing.assert_array_equal(df.wip.to_numpy() - wip_before, net.to_numpy())
+    assert df.arrived.sum() == df.refused.sum() + df.completed.sum() + df.expired.sum() + df.wip.iloc[-1]
+    assert np.all(df.refused <= df.arrived)
+    assert np.all(df.queued <= wip_before + df.arrived - df.refused)
+    for name in COUNTS:
+        assert np.all(df[name] >= 0), name
+    # Every measure finite; lead time is NaN exactly when nothing was completed.
+    for name in MEASURES:
+        values = df[name].to_numpy(dtype=float)
+        if name == "lead_time":
+            assert np.array_equal(np.isnan(values), df.completed.to_numpy() == 0)
+            values = values[~np.isnan(values)]
+        assert np.all(np.isfinite(values)), name
+    deadline = model.environment.config.deadline
+    lead = df.lead_time.dropna()
+    assert np.all((lead >= 1) & (lead <= deadline))
+    for name in SHARES:
+        assert np.all((df[name] >= -TOL) & (df[name] <= 1.0 + TOL)), name
+    for name in NON_NEGATIVE:
+        assert np.all(df[name] >= 0.0), name
+    assert np.all(df.overload <= 1.0 - 0.85 + TOL)
+    assert np.all(df.skill_breadth <= len(model.capabilities))
+    np.testing.assert_allclose(df.alignment, df[["alignment_needs", "alignment_technology",
+                                                 "alignment_rules"]].mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(df.value_per_capacity, df.value_delivered / model.capacity.sum(), rtol=1e-12)
+
+
+# --- invariants ------------------------------------------------------------------------------------
+
+SHOCKS = [{"tick": 60, "layer": "needs", "magnitude": 0.8}, {"tick": 120, "layer": "technology", "magnitude": 0.8},
+          {"tick": 180, "layer": "rules", "magnitude": 0.6}, {"tick": 240, "layer": "volume", "magnitude": 0.5}]
+WORLDS = {
+    "clear": {"regime": "clear"},
+    "complex-shocks": {"regime": "complex", "shocks": SHOCKS},
+    # Twice the demand the organisation is sized for, and short deadlines: refusals and expiries.
+    "chaotic-overload": {"regime": "chaotic", "arrival_rate": 2 * small_arrival_rate(), "deadline": 15,
+                         "shocks": SHOCKS[:2]},
+}
+DESIGNS = ["siloed", "responsive", 0.5]
+
+
+@pytest.mark.parametrize("world", sorted(WORLDS))
+@pytest.mark.parametrize("design", DESIGNS, ids=str)
+def test_invariants_hold_every_tick(design, world):
+    environment = {"arrival_rate": small_arrival_rate(), **WORLDS[world]}
+    model = CheckedModel(design, environment, members=30, seed=3)
+    df = run_checked(model, 300)
+    assert df.completed.sum() > 0  # the organisation does work
+    if world == "chaotic-overload":
+        assert df.refused.sum() > 0 and df.expired.sum() > 0  # the conservation checks saw both
+    if world == "complex-shocks":
+        assert df.shocks.sum() >= len(SHOCKS)
+        assert df.rework_created.sum() > 0
+
+
+levers = st.fixed_dictionaries({
+    "specialisation": st.floats(0, 1), "fluidity": st.floats(0, 1), "handoff_delay": st.integers(0, 5),
+    "handoff_error": st.floats(0, 1), "rework_fraction": st.floats(0, 2), "sensing_delay": st.integers(0, 20),
+    "sensing_noise": st.floats(0, 2),
+    "cadence": st.fixed_dictionaries({layer: st.integers(1, 40) for layer in MANAGEMENT_LAYERS}),
+    "learning_rate": st.floats(0, 1), "forgetting_rate": st.floats(0, 1), "exploration": st.floats(0, 0.9),
+    "constraints": st.sampled_from(["gate", "integrated"]), "coordination_cost": st.floats(0, 2),
+    "restructure_cost": st.integers(0, 20), "strategy_threshold": st.floats(0, 0.3),
+})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(levers=levers, regime=st.sampled_from(["clear", "complicated", "complex", "chaotic"]),
+       load=st.floats(0.2, 3.0), seed=st.integers(0, 2**31))
+def test_any_lever_combination_keeps_the_invariants(levers, regime, load, seed):
+    environment = {"regime": regime, "arrival_rate": load * small_arrival_rate(20), "deadline": 25,
+                   "shocks": [{"tick": 20, "layer": "technology"}, {"tick": 40, "layer": "needs"}]}
+    model = CheckedModel(OrgDesign.model_validate(levers), environment, members=20, seed=seed)
+    run_checked(model, 70)
+
+
+# --- reproducibility and the shared demand stream -----------------------------------------------------
+
+
+def test_same_seed_same_settings_give_identical_tables(small_model):
+    world = {"regime": "chaotic", "shocks": SHOCKS[:2]}
+    for design in DESIGNS:
+        a = small_model(design, seed=5, **world).run(200)
+        b = small_model(design, seed=5, **world).run(200)
+        pd.testing.assert_frame_equal(a.timeseries(), b.timeseries(), check_exact=True)
+        pd.testing.assert_frame_equal(a.shocks(), b.shocks(), check_exact=True)
+        np.testing.assert_array_equal(a.skills, b.skills)
+        c = small_model(design, seed=6, **world).run(200)
+        assert not a.timeseries().equals(c.timeseries())
+        assert not np.array_equal(a.timeseries().arrived, c.timeseries().arrived)
+
+
+def test_every_design_faces_the_same_demand(small_model):
+    world = {"regime": "chaotic", "shocks": SHOCKS}
+    runs = [small_model(design, seed=9, **world).run(300) for design in [*DESIGNS, 0.2]]
+    first = runs[0]
+    assert (first.shocks().scheduled == False).any()  # noqa: E712  (random shocks are shared too)
+    for other in runs[1:]:
+        np.testing.assert_array_equal(first.timeseries().arrived, other.timeseries().arrived)
+        np.testing.assert_array_equal(first.timeseries().shocks, other.timeseries().shocks)
+        pd.testing.assert_frame_equal(first.shocks(), other.shocks(), check_exact=True)
+        np.testing.assert_array_equal(first.environment.mix, other.environment.mix)
+        np.testing.assert_array_equal(first.environment.templates, other.environment.templates)
+    # ... while what they make of it differs.
+    assert not np.array_equal(runs[0].timeseries().completed, runs[1].timeseries().completed)
+
+
+# --- hand-built cases ----------------------------------------------------------------------------------
+
+
+def _one_capability_world(**overrides) -> tuple[dict, int, float]:
+    """A still world with one demand type that needs one capability, every demand the same size.
+
+    Returns the environment, the seed that gives such a type, and the work a demand needs."""
+    environment = {"regime": "clear", "demand_types": 1, "regulated_share": 0.0, "size_spread": 0.0,
+                   "arrival_rate": 3.0, **overrides}
+    for seed in range(100):
+        templates = OrgModel("siloed", environment, members=2, seed=seed).environment.templates
+        if np.count_nonzero(templates) == 1:
+            return environment, seed, float(templates.sum())
+    raise AssertionError("no seed gives a one-capability demand type")
+
+
+@pytest.mark.parametrize("design", ["siloed", "responsive"])
+def test_ample_capacity_delivers_everything_at_the_minimum_lead_time(design):
+    environment, seed, work = _one_capability_world()
+    item_rate, decay = 2.0, environment.get("value_decay", 0.01)
+    # 20 members x capacity 5: about 90 work units per tick, several times what arrives.
+    model = CheckedModel(design, environment, members=20, capacity=5.0, item_rate=item_rate, seed=seed)
+    df = run_checked(model, 200)
+    lead = math.ceil(work / item_rate)  # a demand absorbs at most item_rate work units per tick
+    assert df.refused.sum() == 0 and df.expired.sum() == 0
+    assert df.completed.sum() == df.arrived.sum() - df.wip.iloc[-1]
+    assert set(df.lead_time.dropna()) == {lead}
+    # Everything that arrives at t is delivered at t + lead - 1, at its value after lead - 1 ticks of delay.
+    arrived = df.arrived.to_numpy()
+    np.testing.assert_array_equal(df.completed.to_numpy()[lead - 1 :], arrived[: len(df) - lead + 1])
+    value = arrived[: len(df) - lead + 1] * work
+    np.testing.assert_allclose(df.value_delivered.to_numpy()[lead - 1 :], value * (1 - decay) ** (lead - 1))
+    np.testing.assert_allclose(df.value_lost_delay.to_numpy()[lead - 1 :], value * (1 - (1 - decay) ** (lead - 1)),
+                               atol=1e-9)
+    assert np.all(df.queued == 0)  # every demand in the organisation gets work every tick
+    assert np.all(df.failure_demand == 0) and np.all(df.rework_created == 0)
+    assert np.all(df.coordination_overhead == 0)  # one capability per demand: no team to coordinate
+    np.testing.assert_allclose(df.alignment, 1.0)
+
+
+def test_utilisation_and_overload_of_a_single_unit_by_hand():
+    """Siloed, one capability: every member works in the one unit, so each uses the same share of their
+    time: work done / (capacity x the unit's total skill), and overload is that share above 85 %."""
+    environment, seed, _ = _one_capability_world(arrival_rate=6.0)
+    model = OrgModel("siloed", environment, members=10, capacity=1.0, seed=seed)
+    for _ in range(150):
+        skill = model.skills.max(axis=1).sum()  # specialists: their one capability
+        model.step()
+    df = model.timeseries()
+    utilisation = df.work_done.iloc[-1] / skill
+    assert df.utilisation.iloc[-1] == pytest.approx(utilisation, rel=1e-9)
+    assert df.overload.iloc[-1] == pytest.approx(max(utilisation - 0.85, 0.0), abs=1e-12)
+    assert df.utilisation.max() == pytest.approx(1.0)  # over-demanded: everybody busy at times
+    assert df.overload.max() == pytest.approx(0.15)
+
+
+def test_without_capacity_everything_expires_at_its_deadline():
+    environment, seed, work = _one_capability_world(deadline=10)
+    model = OrgModel("siloed", environment, members=10, capacity=1e-6, wip_limit=100.0, seed=seed)
+    df = model.run(100).timeseries()
+    assert df.completed.sum() == 0 and df.lead_time.isna().all()
+    accepted = (df.arrived - df.refused).to_numpy()
+    np.testing.assert_array_equal(df.expired.to_numpy()[9:], accepted[:-9])
+    np.testing.assert_allclose(df.value_lost_expiry.to_numpy()[9:], accepted[:-9] * work)
+    assert np.all(df.value_delivered == 0)
+
+
+def test_full_organisation_refuses_what_it_cannot_hold():
+    environment, seed, _ = _one_capability_world(deadline=10)
+    model = OrgModel("siloed", environment, members=10, capacity=1e-6, wip_limit=0.5, seed=seed)
+    df = model.run(60).timeseries()
+    # Intake comes before expiry: a tick takes in what fits beside the demands held at the last tick's end.
+    free = 5 - df.wip.shift(fill_value=0)
+    np.testing.assert_array_equal(df.refused, df.arrived - np.minimum(df.arrived, free))
+    assert df.wip.max() == 5 and df.refused.sum() > 0
+
+
+@pytest.mark.parametrize("design", ["siloed", "responsive"])
+def test_no_handoff_errors_and_perfect_sensing_mean_no_failure_demand(design, small_model):
+    perfect = {"handoff_error": 0.0, "sensing_noise": 0.0, "sensing_delay": 0}
+    df = small_model(design, seed=2, levers=perfect, regime="clear").run(250).timeseries()
+    assert df.completed.sum() > 0
+    assert np.all(df.failure_demand == 0.0)
+    assert np.all(df.rework_created == 0.0)
+    # The same organisation with lossy hand-offs makes work for itself.
+    lossy = small_model("siloed", seed=2, levers={**perfect, "handoff_error": 0.5}, regime="clear")
+    lossy_df = lossy.run(250).timeseries()
+    assert lossy_df.rework_created.sum() > 0 and lossy_df.failure_demand.max() > 0
+
+
+def test_missed_technology_change_comes_back_as_failure_demand(small_model):
+    """After a technology shock a planner who re-plans slowly plans demands from the old templates:
+    work they need is missed (returns) and work they do not need is wasted."""
+    shock = [{"tick": 50, "layer": "technology", "magnitude": 1.0}]
+    slow = {"handoff_error": 0.0, "sensing_noise": 0.0, "sensing_delay": 0,
+            "cadence": {"operations": 5, "process": 500, "structure": 500, "strategy": 500}}
+    df = small_model("siloed", seed=4, levers=slow, regime="clear", shocks=shock).run(150).timeseries()
+    assert np.all(df.failure_demand.iloc[:50] == 0.0)
+    assert df.failure_demand.iloc[50:].mean() > 0.05
+    assert df.alignment_technology.iloc[60:].mean() < df.alignment_technology.iloc[:50].mean()
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_scheduled_shock_is_logged_at_its_tick_with_its_layer(layer, small_model):
+    model = small_model("responsive", seed=1, regime="clear", shocks=[{"tick": 40, "layer": layer,
+                                                                      "magnitude": 0.5}])
+    model.run(39)
+    assert model.shocks().empty
+    model.run(21)
+    shocks = model.shocks()
+    assert shocks.to_dict("records") == [{"tick": 40, "layer": layer, "magnitude": 0.5, "scheduled": True}]
+    assert model.timeseries().shocks.to_numpy().nonzero()[0].tolist() == [40]
+    adaptation = model.adaptation()
+    assert set(adaptation.layer) == {layer} and set(adaptation.tick) == {40}
+
+
+def test_siloed_hands_off_and_responsive_coordinates(small_model):
+    siloed = small_model("siloed", seed=0, regime="clear").run(200)
+    responsive = small_model("responsive", seed=0, regime="clear").run(200)
+    assert np.all(siloed.timeseries().coordination_overhead == 0.0)  # no teams, no coordination cost
+    assert responsive.timeseries().coordination_overhead.iloc[20:].mean() > 0.0
+    for model in (siloed, responsive):
+        breadth = (model.skills >= 0.5).sum(axis=1).mean()
+        assert model.timeseries().skill_breadth.iloc[-1] == breadth
+
+
+def test_members_are_mesa_agents_viewing_the_model_arrays(small_model):
+    model = small_model("responsive", seed=0).run(30)
+    assert len(model.agents) == 30
+    assert all(isinstance(m, Member) for m in model.agents)
+    for member in list(model.agents)[:5]:
+        i = member.index
+        np.testing.assert_array_equal(member.skills, model.skills[i])
+        np.testing.assert_array_equal(member.time, model.worked[i])
+        assert member.capacity == model.capacity[i]
+        assert member.home == model.capabilities.names[model.home[i]]
+        assert member.focus in model.capabilities.names
+        assert member.onboarding == model.onboarding[i]
+
+
+def test_summary_and_adaptation_of_a_run(small_model):
+    model = small_model("siloed", seed=0, regime="complex", shocks=SHOCKS[:2]).run(200)
+    summary = model.summary(warmup=20)
+    df = model.timeseries()
+    assert summary["mean_value_delivered"] == pytest.approx(df.value_delivered.iloc[20:].mean())
+    assert summary["total_value_delivered"] == pytest.approx(df.value_delivered.sum())
+    assert summary["shocks"] == len(model.shocks())
+    table = model.adaptation()
+    assert len(table) == 2 * len(model.shocks())
+    assert set(table.measure) == {"value_delivered", "alignment"}
+
+
+def test_demand_book_tracks_rework_share():
+    book = DemandBook(3)
+    one = np.ones(1)
+    book.add(type=one.astype(int), arrived=one.astype(int), value=one, ready_at=one.astype(int),
+             teamed=np.zeros(1, bool), phase=one.astype(int), failure_share=np.zeros(1),
+             remaining=np.array([[4.0, 0, 0]]), hidden=np.zeros((1, 3)), planned=np.array([[4.0, 0, 0]]))
+    book.add_work(np.array([0]), np.array([[0, 2.0, 0]]), failure=True)
+    assert book.failure_share[0] == pytest.approx(2 / 6)
+    book.add_work(np.array([0]), np.array([[0, 0, 6.0]]), failure=False)
+    assert book.failure_share[0] == pytest.approx(2 / 6)  # customer work does not change the share
+    book.keep(np.array([False]))
+    assert len(book) == 0 and book.remaining.shape == (0, 3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "start"),
+    [({"members": 1}, "members"), ({"members": 10.5}, "members"), ({"capacity": 0}, "capacity"),
+     ({"item_rate": -1}, "item_rate"), ({"wip_limit": "lots"}, "wip_limit"), ({"design": 2.0}, "coupling"),
+     ({"design": "hierarchy"}, "unknown organisation preset")],
+)
+def test_bad_model_arguments_are_one_line_errors(kwargs, start):
+    with pytest.raises(OrgsimError) as err:
+        OrgModel(**kwargs)
+    assert str(err.value).startswith(start) and "\n" not in str(err.value)
+
+
+def test_run_rejects_bad_tick_counts(small_model):
+    model = small_model()
+    for ticks in (-1, 2.5, True):
+        with pytest.raises(OrgsimError, match="ticks"):
+            model.run(ticks)
+    assert len(model.run(0).timeseries()) == 0

@@ -75,8 +75,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
         try:
-            load_scenario(path)
-            print(f"{path}: ok")
+            scenario = load_scenario(path)
+            points, seeds, orgs = len(scenario.points()), len(scenario.seeds), len(scenario.organisations)
+            print(f"{path}: ok ({points} point{'s' * (points > 1)} x {seeds} seeds x {orgs} organisations "
+                  f"= {points * seeds * orgs} runs of {scenario.run.ticks} ticks)")
         except OrgsimError as err:
             print(f"orgsim: error: {err}", file=sys.stderr)
             failed += 1
@@ -119,8 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_validate)
 
     from orgsim.replications.cli import register as register_replicate
+    from orgsim.sweep_cli import register as register_sweep
 
     register_replicate(sub)
+    register_sweep(sub)
     return parser
 
 

@@ -1,0 +1,80 @@
+"""``orgsim sweep`` and ``orgsim report``: run a scenario's sweep into a folder, and report on it."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from pathlib import Path
+
+from orgsim.errors import OrgsimError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``sweep`` and ``report`` sub-commands to the ``orgsim`` parser."""
+    p = sub.add_parser(
+        "sweep", help="run a scenario's sweep (point x organisation x seed) into a results folder",
+        description="Run every run of the scenario's design and write DIR/runs.parquet and DIR/manifest.json "
+        "(and DIR/timeseries/ with --timeseries). Re-running the same command resumes an interrupted sweep.",
+    )
+    p.add_argument("scenario", help="scenario file (TOML), e.g. scenarios/crossover.toml")
+    p.add_argument("--out", help="results folder (default: out/<scenario name>)")
+    p.add_argument("--workers", help="worker processes (default: one per core)")
+    p.add_argument("--scheduler", help="'local' (a Dask LocalCluster) or a Dask scheduler address tcp://HOST:PORT")
+    p.add_argument("--timeseries", action="store_true", help="also write every run's per-tick table")
+    p.add_argument("--ticks", help="ticks per run (default: the scenario's)")
+    p.add_argument("--seeds", help="seeds per point (default: the scenario's)")
+    p.add_argument("--batch", default="25", help="runs per part file written (default: %(default)s)")
+    p.set_defaults(handler=_cmd_sweep)
+
+    p = sub.add_parser("report", help="tables, figures and a Markdown report from a sweep's results folder")
+    p.add_argument("folder", help="results folder written by orgsim sweep")
+    p.add_argument("--out", help="report folder (default: FOLDER/report)")
+    p.set_defaults(handler=_cmd_report)
+
+
+def _whole(option: str, text: str | None, low: int = 1) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if value < low:
+        raise OrgsimError(f"{option} {text!r} is not allowed; use a whole number >= {low}")
+    return value
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from orgsim.scenario import read_scenario
+    from orgsim.sweep import run_sweep
+
+    workers = _whole("--workers", args.workers)
+    ticks, seeds = _whole("--ticks", args.ticks, 2), _whole("--seeds", args.seeds)
+    batch = _whole("--batch", args.batch)
+    scenario, text = read_scenario(args.scenario)
+    if ticks is not None or seeds is not None:
+        scenario = scenario.reduced(ticks=ticks, seeds=seeds, source=args.scenario)
+    out = Path(args.out or Path("out") / Path(args.scenario).stem)
+    signal.signal(signal.SIGTERM, _interrupt)  # finish writing what is done, as for Ctrl-C
+    result = run_sweep(
+        scenario, out, workers=workers, scheduler=args.scheduler, timeseries=args.timeseries,
+        batch=batch, source=args.scenario, text=text,
+    )
+    rate = f" ({result.runs_per_second:.1f} runs/s)" if result.ran else ""
+    print(f"{args.scenario}: {result.total} runs ({len(scenario.points())} points x {len(scenario.seeds)} seeds x "
+          f"{len(scenario.organisations)} organisations); ran {result.ran} in {result.seconds:.1f} s{rate}, "
+          f"{result.skipped} already done; wrote {out / 'runs.parquet'}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from orgsim.analysis import write_report
+
+    out = Path(args.out) if args.out else Path(args.folder) / "report"
+    written = write_report(args.folder, out)
+    print(f"wrote {len(written)} files to {out}: " + ", ".join(p.name for p in written))
+    return 0

@@ -286,7 +286,7 @@ def _locked(folder: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise OrgsimError(f"{folder}: another sweep is writing to this folder; wait for it or use another") from None
+            raise OrgsimError(f"{folder}: another sweep is writing here; wait for it or use another folder") from None
         for stale in [*folder.glob(".*.tmp"), *(folder / PARTS).glob(".*.tmp")]:
             stale.unlink()  # half-written files of a killed sweep; the lock says nobody is writing them
         try:

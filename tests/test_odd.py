@@ -27,6 +27,7 @@ from orgsim import design as design_mod
 from orgsim import environment as env_mod
 from orgsim import metrics as metrics_mod
 from orgsim import model as model_mod
+from orgsim.capabilities import Capabilities
 from orgsim.design import Cadence, OrgDesign
 from orgsim.environment import EnvironmentConfig, LayerDynamics, Shock
 from orgsim.metrics import MEASURES
@@ -98,12 +99,15 @@ def _lever_rows() -> dict[str, dict[str, str]]:
     return rows
 
 
-def _environment_rows() -> dict[str, dict[str, str]]:
-    rows = {}
-    for name, info in EnvironmentConfig.model_fields.items():
-        default = info.get_default(call_default_factory=True)
-        rows[name] = {"default": fmt(default), "range": fmt_range(info)}
-    return rows
+def _field_rows(model: type[BaseModel]) -> dict[str, dict[str, str]]:
+    """Default and allowed range of every field of a pydantic model."""
+    return {
+        name: {
+            "default": "required" if info.is_required() else fmt(info.get_default(call_default_factory=True)),
+            "range": fmt_range(info),
+        }
+        for name, info in model.model_fields.items()
+    }
 
 
 def _run_rows() -> dict[str, dict[str, str]]:
@@ -133,6 +137,18 @@ def _derived_rows() -> dict[str, dict[str, str]]:
     return rows
 
 
+def _profile_rows() -> dict[str, dict[str, str]]:
+    caps = Capabilities()
+    home, neighbour = 0, 1
+    other = next(k for k in range(len(caps)) if caps.adjacency()[home, k] == 0 and k != home)
+    rows: dict[str, dict[str, str]] = {"home": {}, "neighbour": {}, "other": {}}
+    for preset, design in design_mod.PRESETS.items():
+        profile = model_mod.skill_profiles(design.specialisation, caps.adjacency())
+        for row, k in (("home", home), ("neighbour", neighbour), ("other", other)):
+            rows[row][preset] = fmt_derived(profile[home, k])
+    return rows
+
+
 def _constant_rows(doc: str) -> dict[str, dict[str, str]]:
     """Named constants: each row names the module that defines it (column ``module``)."""
     rows = {}
@@ -147,13 +163,15 @@ def expected(doc: str) -> dict[str, dict[str, dict[str, str]]]:
     adaptation = inspect.signature(metrics_mod.adaptation).parameters
     return {
         "lever": _lever_rows(),
-        "environment parameter": _environment_rows(),
+        "environment parameter": _field_rows(EnvironmentConfig),
+        "shock field": _field_rows(Shock),
         "regime": {r: {k: fmt(v) for k, v in values.items()} for r, values in env_mod.REGIMES.items()},
         "layer": {
             layer: {"PACE": fmt(env_mod.PACE[layer]), "DRIFT_SCALE": fmt(env_mod.DRIFT_SCALE[layer])}
             for layer in env_mod.LAYERS
         },
         "derived for regime": _derived_rows(),
+        "hire profile": _profile_rows(),
         "run parameter": _run_rows(),
         "adaptation argument": {
             name: {"default": fmt(p.default)} for name, p in adaptation.items()
@@ -234,8 +252,8 @@ def doc() -> str:
 
 @pytest.mark.parametrize(
     "key",
-    ["lever", "environment parameter", "regime", "layer", "derived for regime", "run parameter",
-     "adaptation argument", "constant"],
+    ["lever", "environment parameter", "shock field", "regime", "layer", "derived for regime", "hire profile",
+     "run parameter", "adaptation argument", "constant"],
 )
 def test_table_values_equal_the_code(doc, key):
     want = expected(doc)[key]

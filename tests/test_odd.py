@@ -314,6 +314,42 @@ def test_cited_code_exists(doc):
     assert not missing, f"docs/ODD.md cites code that does not exist: {missing}"
 
 
+def _section(doc: str, heading: str) -> str:
+    start = doc.index(heading)
+    end = doc.find("\n## ", start + 1)
+    return doc[start:end if end > 0 else None]
+
+
+def _in_order(text: str, needles: list[str]) -> list[int]:
+    return [text.index(n) for n in needles]
+
+
+def test_schedule_in_the_odd_is_the_order_of_the_code(doc):
+    """Section 3 names the steps of a tick in the order ``OrgModel.step`` (and the environment's and
+    management's own steps) run them."""
+    schedule = " ".join(_section(doc, "## 3. Process overview and scheduling").split())
+    org_steps = ["_replan", "_intake", "_allocate_time", "_work", "_record"]
+    env_steps = ["_scheduled", "_random_change", "_draw_arrivals"]
+    layers = ["strategy", "structure", "process", "operations"]
+    code = {
+        "step": inspect.getsource(model_mod.OrgModel.step),
+        "env": inspect.getsource(env_mod.DemandEnvironment.step),
+        "replan": inspect.getsource(model_mod.OrgModel._replan),
+        "work": inspect.getsource(model_mod.OrgModel._work),
+    }
+    assert code["step"].index("env.step()") < code["step"].index("self._replan(")
+    assert _in_order(code["step"], [f"self.{s}(" for s in org_steps]) == sorted(
+        _in_order(code["step"], [f"self.{s}(" for s in org_steps]))
+    assert _in_order(schedule, [f"`OrgModel.{s}`" for s in org_steps]) == sorted(
+        _in_order(schedule, [f"`OrgModel.{s}`" for s in org_steps]))
+    assert "self._learn(" in code["work"] and "`OrgModel._learn`" in schedule
+    assert sorted(_in_order(code["env"], env_steps)) == _in_order(code["env"], env_steps)
+    assert "scheduled shocks" in schedule and schedule.index("scheduled shocks") < schedule.index("_random_change")
+    assert sorted(_in_order(code["replan"], [f'due["{x}"]' for x in layers])) == _in_order(
+        code["replan"], [f'due["{x}"]' for x in layers])
+    assert "strategy, then structure" in schedule and "then process, then operations" in schedule
+
+
 def test_writer_is_idempotent_on_the_committed_document(doc):
     """The document is what ``--write`` would make of it, so a refresh changes nothing."""
     assert write(doc) == doc

@@ -314,6 +314,14 @@ def test_cited_code_exists(doc):
     assert not missing, f"docs/ODD.md cites code that does not exist: {missing}"
 
 
+def test_cited_files_exist(doc):
+    root = ODD.parents[1]
+    cited = set(re.findall(r"((?:docs|tests|scenarios|orgsim|benchmarks)/[\w./-]+\.(?:py|md|toml))", doc))
+    assert cited, "the ODD cites no files"
+    missing = sorted(path for path in cited if not (root / path).is_file())
+    assert not missing, f"docs/ODD.md cites files that do not exist: {missing}"
+
+
 def _section(doc: str, heading: str) -> str:
     start = doc.index(heading)
     end = doc.find("\n## ", start + 1)

@@ -72,7 +72,10 @@ CadenceOverride = create_model(
 _Levers = create_model(
     "_Levers",
     __config__=ConfigDict(extra="forbid", frozen=True),
-    **_optional_fields(OrgDesign, cadence=(CadenceOverride | None, None)),
+    **_optional_fields(
+        OrgDesign,
+        cadence=(CadenceOverride | None, Field(default=None, description=Cadence.__doc__)),
+    ),
 )
 
 
@@ -541,3 +544,122 @@ def read_scenario(path: str | Path) -> tuple[Scenario, str]:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file."""
     return read_scenario(path)[0]
+
+
+# --- the reference of every key (scenarios/README.md is generated from it) ---------------------------------
+#: Unit of every key, by field name. A field without a unit here fails ``reference()`` (and its test).
+UNITS: dict[str, str] = {
+    "description": "text",
+    "run": "table", "environment": "table", "organisations": "table", "sweep": "table",
+    "ticks": "ticks", "seeds": "count", "first_seed": "seed", "warmup": "ticks", "members": "people",
+    "capacity": "work units / member / tick", "item_rate": "work units / demand / capability / tick",
+    "wip_limit": "demands / member",
+    "regime": "name", "turbulence": "index 0-1", "signal_noise": "relative s.d.", "capabilities": "names",
+    "demand_types": "count", "arrival_rate": "demands / tick", "work_per_demand": "work units",
+    "work_min": "work units", "work_max": "work units",
+    "size_spread": "s.d. of log size", "regulated_share": "share of types", "deadline": "ticks",
+    "value_decay": "share / tick", "layers": "table", "shocks": "list of tables",
+    "drift": "per tick (see text)", "shock_rate": "1 / tick", "shock_magnitude": "share 0-1",
+    "tick": "tick", "layer": "name", "magnitude": "share 0-1",
+    "preset": "name", "coupling": "index 0-1", "specialisation": "index 0-1", "fluidity": "share",
+    "handoff_delay": "ticks", "handoff_error": "probability", "rework_fraction": "share of a phase's work",
+    "sensing_delay": "ticks", "sensing_noise": "relative s.d.", "cadence": "table",
+    "operations": "ticks", "process": "ticks", "structure": "ticks", "strategy": "ticks",
+    "learning_rate": "share of gap / tick", "forgetting_rate": "share / tick", "exploration": "share of capacity",
+    "constraints": "name", "coordination_cost": "efficiency loss / extra capability",
+    "restructure_cost": "ticks / member moved", "strategy_threshold": "share of demand",
+    "sampling": "name", "parameters": "table", "samples": "count", "seed": "seed", "second_order": "true/false",
+    "levels": "count", "values": "the parameter's unit", "range": "the parameter's unit", "steps": "count",
+}
+#: Placeholders for keys the user names: organisations, swept key paths, layers.
+_PLACEHOLDERS = {"organisations": "<name>", "parameters": '"<key path>"'}
+#: Defaults and ranges that are not a plain value.
+_DEFAULTS = {
+    "environment.turbulence": "from regime", "environment.signal_noise": "from regime",
+    "organisations.<name>.preset": "siloed (if no coupling)", "organisations.<name>.coupling": "none",
+    "sweep": "none (one point)", "sweep.seeds": "run.seeds", "sweep.samples": "none (grid)",
+}
+_RANGES = {"organisations.<name>.preset": "siloed, responsive", "sweep.parameters": "at least 1 parameter",
+           "sweep.parameters.\"<key path>\".values": "at least 1 value"}
+
+
+def reference() -> list[dict[str, str]]:
+    """One row per key of the scenario format: key, unit, range, default, description."""
+    rows: list[dict[str, str]] = []
+    _walk(Scenario, "", rows)
+    return rows
+
+
+def _walk(model: type[BaseModel], prefix: str, rows: list[dict[str, str]]) -> None:
+    for name, info in model.model_fields.items():
+        key = f"{prefix}{name}"
+        if name not in UNITS:
+            raise KeyError(f"orgsim.scenario.UNITS has no unit for {key!r}; add one")
+        node = _unwrap(info.annotation)
+        origin = typing.get_origin(node)
+        child = None
+        if _is_model(node):
+            child, sub = node, f"{key}."
+        elif origin is dict and _is_model(_unwrap(typing.get_args(node)[1])):
+            key_type, child = typing.get_args(node)
+            choices = typing.get_args(key_type) if typing.get_origin(key_type) is Literal else ()
+            sub = f"{key}.{_PLACEHOLDERS.get(name) or '<' + '|'.join(choices) + '>'}."
+        elif origin is tuple and _is_model(typing.get_args(node)[0]):
+            child, sub = typing.get_args(node)[0], f"{key}[]."
+        rows.append({
+            "key": key, "unit": UNITS[name], "range": _RANGES.get(key) or _range_text(info, node),
+            "default": _DEFAULTS.get(key) or _default_text(model, info),
+            "description": info.description or ((child.__doc__ or "").strip().splitlines() or [""])[0],
+        })
+        if child is not None:
+            _walk(child, sub, rows)
+
+
+def _range_text(info: Any, node: Any) -> str:
+    if typing.get_origin(node) is Literal:
+        return ", ".join(str(a) for a in typing.get_args(node))
+    if node is bool:
+        return "true, false"
+    attrs = {"Ge": "ge", "Gt": "gt", "Le": "le", "Lt": "lt", "MinLen": "min_length"}
+    bounds = {type(m).__name__: getattr(m, attrs[type(m).__name__]) for m in info.metadata if type(m).__name__ in attrs}
+    low = f"[{_num(bounds['Ge'])}" if "Ge" in bounds else f"({_num(bounds['Gt'])}" if "Gt" in bounds else ""
+    high = f"{_num(bounds['Le'])}]" if "Le" in bounds else f"{_num(bounds['Lt'])})" if "Lt" in bounds else ""
+    if low and high:
+        return f"{low}, {high}"
+    if low:
+        return f">= {low[1:]}" if low[0] == "[" else f"> {low[1:]}"
+    return "" if not high else f"<= {high[:-1]}"
+
+
+def _num(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+def _default_text(model: type[BaseModel], info: Any) -> str:
+    if info.is_required():
+        return "required"
+    value = info.get_default(call_default_factory=True)
+    if value is None:
+        return "from preset or coupling" if model in (Organisation, CadenceOverride) else "none"
+    if isinstance(value, BaseModel):
+        return "see below"
+    if isinstance(value, dict):
+        return ", ".join(value) or "none"
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value) if isinstance(value, str) else _num(value)
+
+
+def reference_markdown() -> str:
+    """The key reference of ``scenarios/README.md``, as a Markdown table."""
+    lines = ["| key | unit | range | default | meaning |", "|---|---|---|---|---|"]
+    for row in reference():
+        cells = [f"`{row['key']}`", row["unit"], row["range"], row["default"], row["description"]]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(reference_markdown())

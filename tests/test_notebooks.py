@@ -1,0 +1,73 @@
+"""The notebooks: stored without outputs, and each runs top to bottom in a fresh kernel.
+
+Each notebook runs at its default size in a temporary working directory, so any file it writes lands
+outside the repository; its kernel is this interpreter's ipykernel, so it imports the installed orgsim.
+Each notebook's runtime is printed (not asserted: the machine is shared and timing is noisy).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+EXPECTED = {
+    "01-the-argument.ipynb",
+}
+CELL_TIMEOUT = 600  # seconds; a notebook at its default size takes well under a minute
+
+
+def test_every_workshop_notebook_is_there():
+    assert {p.name for p in NOTEBOOKS} >= EXPECTED
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_without_outputs(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    dirty = [i for i, cell in enumerate(nb.cells)
+             if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)]
+    assert not dirty, (f"{path.name}: code cells {dirty} have stored outputs or execution counts; clear them "
+                       f"with `jupyter nbconvert --clear-output --inplace {path.relative_to(NOTEBOOK_DIR.parent)}`")
+
+
+@pytest.fixture(scope="session")
+def kernel_specs(tmp_path_factory) -> KernelSpecManager:
+    """A kernel spec "python3" that starts this interpreter's ipykernel, whatever is installed elsewhere."""
+    pytest.importorskip("ipykernel", reason="the test extra (pip install -e '.[test]') brings ipykernel")
+    root = tmp_path_factory.mktemp("kernels")
+    spec = root / "python3"
+    spec.mkdir()
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "orgsim test kernel",
+        "language": "python",
+    }))
+    return KernelSpecManager(kernel_dirs=[str(root)])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_runs_top_to_bottom(path: Path, kernel_specs: KernelSpecManager, tmp_path: Path, capsys):
+    nb = nbformat.read(path, as_version=4)
+    before = sorted(NOTEBOOK_DIR.parent.glob("notebooks/**/*"))
+    km = KernelManager(kernel_name="python3", kernel_spec_manager=kernel_specs)
+    client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(tmp_path)}})
+    start = time.perf_counter()
+    client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+    elapsed = time.perf_counter() - start
+    with capsys.disabled():
+        print(f"\n[notebook runtime] {path.name}: {elapsed:.1f} s")
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code_cells), "every code cell ran"
+    figures = sum("image/png" in out.get("data", {}) for c in code_cells for out in c.outputs)
+    assert figures >= 2, f"{path.name} drew {figures} figures"
+    assert sorted(NOTEBOOK_DIR.parent.glob("notebooks/**/*")) == before, "the notebook wrote into the repository"

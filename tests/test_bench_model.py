@@ -1,0 +1,46 @@
+"""The model benchmark still runs (at a tiny size; timings are not checked: the machine is shared)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_model.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_model", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_scaling_exponent_is_the_log_log_slope(bench):
+    assert bench.scaling_exponent([10, 100, 1000], [1.0, 10.0, 100.0]) == pytest.approx(1.0)
+    assert bench.scaling_exponent([10, 1000], [2.0, 2.0]) == pytest.approx(0.0)
+    assert bench.scaling_exponent([100, 400], [1.0, 2.0]) == pytest.approx(0.5)
+
+
+def test_json_report_at_a_tiny_size(bench, capsys):
+    assert bench.main(["--json", "--sizes", "20", "40", "--ticks", "3", "--warmup", "2", "--repeats", "1",
+                       "--mesa-agents", "40", "--mesa-steps", "3"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["mesa_agent_steps_per_s"] > 0
+    assert set(figures["agent_steps_per_s"]) == {"20", "40"}
+    assert all(v > 0 for v in figures["agent_steps_per_s"].values())
+    assert set(figures["agent_steps_per_s_by_design"]) == {"siloed", "responsive"}
+    assert figures["ratio_40"] > 0
+    assert isinstance(figures["scaling_exponent"], float)
+    assert figures["settings"]["sizes"] == [20, 40]
+
+
+def test_text_report_at_a_tiny_size(bench, capsys):
+    assert bench.main(["--sizes", "30", "--ticks", "2", "--warmup", "0", "--repeats", "1",
+                       "--mesa-agents", "30", "--mesa-steps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "BoltzmannWealth" in out and "ratio ours/Mesa at 30" in out
+    assert "scaling exponent" not in out  # one size: no slope to fit

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from orgsim.capabilities import Capabilities
 from orgsim.environment import LAYERS, DemandEnvironment, EnvironmentConfig, Shock
 from orgsim.errors import OrgsimError
 from orgsim.metrics import overlap
@@ -223,3 +224,25 @@ def test_bad_environment_is_refused_with_a_one_line_error(config, key):
     with pytest.raises(OrgsimError) as err:
         OrgModel("siloed", config, members=10)
     assert str(err.value).startswith(f"{key}: ") and "\n" not in str(err.value)
+
+
+# --- capabilities ------------------------------------------------------------------------------------
+
+
+def test_default_capabilities_ring_and_flow():
+    caps = Capabilities()
+    assert caps.names[caps.compliance] == "compliance"
+    assert caps.work.tolist() == [k for k in range(len(caps)) if k != caps.compliance]
+    assert caps.flow_order.tolist() == [*caps.work.tolist(), caps.compliance]  # the gate comes last
+    adj = caps.adjacency()
+    assert np.array_equal(adj, adj.T) and np.all(adj.sum(axis=1) == 2) and np.all(np.diag(adj) == 0)
+    assert adj[0, len(caps) - 1] == 1  # a ring
+
+
+@pytest.mark.parametrize(
+    ("names", "problem"),
+    [(("a", "a", "compliance"), "unique"), (("a", "b", "c"), "compliance"), (("a", "compliance"), "at least 3")],
+)
+def test_bad_capability_lists_are_refused(names, problem):
+    with pytest.raises(ValueError, match=problem):
+        Capabilities(names)

@@ -19,6 +19,7 @@ from orgsim.environment import LAYERS
 from orgsim.errors import OrgsimError
 from orgsim.metrics import COUNTS, MEASURES
 from orgsim.model import SKILL_FLOOR, OrgModel
+from orgsim.sensing import Sensor
 
 TOL = 1e-9
 SHARES = ("alignment", "alignment_needs", "alignment_technology", "alignment_rules", "failure_demand",
@@ -50,6 +51,7 @@ class CheckedModel(OrgModel):
     def _intake(self, arrivals, t):
         planned = super()._intake(arrivals, t)
         self.intake_work = float(planned.sum())
+        self.arrived_value = float(arrivals.value.sum())
         return planned
 
     def _allocate_time(self):
@@ -64,9 +66,10 @@ def run_checked(model: CheckedModel, ticks: int) -> pd.DataFrame:
     cap = model.capacity
     wip_limit = int(model.wip_limit * n)
     exploration = model.design.exploration
-    book_sizes, work_flow = [], []
+    book_sizes, work_flow, value_flow = [], [], []
     for _ in range(ticks):
         before = float(model.demands.remaining.sum())
+        value_before = float(model.demands.value.sum())
         model.step()
         time, worked, book = model.time_allocated, model.worked, model.demands
         # No member works beyond capacity: time allocated, and work actually done.
@@ -83,6 +86,7 @@ def run_checked(model: CheckedModel, ticks: int) -> pd.DataFrame:
         assert np.all((book.failure_share >= 0.0) & (book.failure_share <= 1.0))
         book_sizes.append(len(book))
         work_flow.append((before, model.intake_work, book.dropped_work, float(book.remaining.sum())))
+        value_flow.append((value_before, model.arrived_value, float(book.value.sum())))
     df = model.timeseries()
     check_timeseries(df, model)
     assert df["wip"].tolist() == book_sizes
@@ -93,6 +97,11 @@ def run_checked(model: CheckedModel, ticks: int) -> pd.DataFrame:
     np.testing.assert_allclose(flow.after, expected, rtol=0, atol=1e-6 * scale.max())
     # Completed demands leave with nothing to do: only expired demands take work away with them.
     assert np.all(flow.dropped[df.expired.to_numpy() == 0] <= 1e-6)
+    # Value: what arrives is refused, delivered (after its cost of delay), lost to expiry, or still held.
+    value = pd.DataFrame(value_flow, columns=["before", "arrived", "after"])
+    left = value.before + value.arrived - df.value_lost_refused.to_numpy() - df.value_delivered.to_numpy()
+    left -= df.value_lost_delay.to_numpy() + df.value_lost_expiry.to_numpy()
+    np.testing.assert_allclose(value.after, left, rtol=0, atol=1e-6 * (1.0 + value.before.max() + value.arrived.max()))
     return df
 
 
@@ -138,6 +147,7 @@ WORLDS = {
     "clear": {"regime": "clear"},
     "complex-shocks": {"regime": "complex", "shocks": SHOCKS},
     # Twice the demand the organisation is sized for, and short deadlines: refusals and expiries.
+    "complicated": {"regime": "complicated", "shocks": SHOCKS[2:]},  # noisy signals
     "chaotic-overload": {"regime": "chaotic", "arrival_rate": 2 * small_arrival_rate(), "deadline": 15,
                          "shocks": SHOCKS[:2]},
 }
@@ -394,3 +404,42 @@ def test_run_rejects_bad_tick_counts(small_model):
         with pytest.raises(OrgsimError, match="ticks"):
             model.run(ticks)
     assert len(model.run(0).timeseries()) == 0
+
+
+@pytest.mark.parametrize("design", ["siloed", "responsive"])
+def test_work_flows_first_in_first_out(design):
+    """Too little capacity for identical one-capability demands: the older a demand, the less is left."""
+    environment, seed, work = _one_capability_world(arrival_rate=1.0)
+    model = OrgModel(design, environment, members=4, seed=seed)
+    for _ in range(120):
+        model.step()
+        left = model.demands.remaining.sum(axis=1)
+        assert np.all(np.diff(left) >= -1e-9), left
+        assert np.all(np.diff(model.demands.arrived) >= 0)
+    df = model.timeseries()
+    assert df.refused.sum() > 0 and df.wip.max() == 8  # it really was short of capacity
+    assert df.lead_time.max() > math.ceil(work / model.item_rate)
+
+
+def test_sensor_reads_a_delayed_window_mean():
+    sensor = Sensor({"x": np.zeros(2)}, horizon=10, noise=0.0, rng=np.random.default_rng(0))
+    for t in range(1, 8):
+        sensor.record(x=np.array([t, 10.0 * t]))
+    np.testing.assert_allclose(sensor.read("x", 1, 0), [7, 70])
+    np.testing.assert_allclose(sensor.read("x", 3, 0), [6, 60])  # mean of 5, 6, 7
+    np.testing.assert_allclose(sensor.read("x", 2, 2), [4.5, 45])  # 4 and 5: two ticks late
+    # Before the first record the history holds the founding state (zeros here).
+    np.testing.assert_allclose(sensor.read("x", 10, 0), [2.8, 28])  # (0 + 0 + 0 + 1 + ... + 7) / 10
+    np.testing.assert_allclose(sensor.read("x", 50, 2), [15 / 8, 150 / 8])  # window clipped to what is kept
+    for t in range(8, 16):  # the ring buffer wraps: the last 10 ticks are 6 .. 15
+        sensor.record(x=np.array([t, 10.0 * t]))
+    np.testing.assert_allclose(sensor.read("x", 10, 0), [10.5, 105])
+
+
+def test_sensor_noise_is_unbiased_and_averages_out_over_the_window():
+    sensor = Sensor({"x": np.full(20_000, 5.0)}, horizon=8, noise=0.5, rng=np.random.default_rng(1))
+    one, four = sensor.read("x", 1, 0), sensor.read("x", 4, 0)
+    assert one.mean() == pytest.approx(5.0, abs=0.05)
+    assert np.log(one / 5).std() == pytest.approx(0.5, rel=0.03)
+    assert np.log(four / 5).std() == pytest.approx(0.25, rel=0.03)
+    np.testing.assert_array_equal(sensor.read("x", 1, 0, noisy=False), 5.0)

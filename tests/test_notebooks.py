@@ -22,6 +22,7 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 EXPECTED = {
     "01-the-argument.ipynb",
+    "03-pace-layers.ipynb",
 }
 CELL_TIMEOUT = 600  # seconds; a notebook at its default size takes well under a minute
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -78,6 +79,25 @@ def plan(scenario: Scenario) -> list[RunSpec]:
     return specs
 
 
+def simulations(scenario: Scenario, specs: list[RunSpec]) -> dict[RunSpec, list[RunSpec]]:
+    """Runs grouped by the simulation they are, keyed by the first of each group.
+
+    Runs with the same world, run settings, design and seed give the same result (e.g. the responsive
+    organisation at every coupling of a silo'd one), so each group is simulated once.
+    """
+    groups: dict[bytes, list[RunSpec]] = {}
+    point, keys = None, {}
+    for spec in specs:
+        if spec.point != point:  # specs come point by point
+            point = spec.point
+            world = scenario.at(dict(spec.params))
+            base = world.environment.model_dump_json() + world.run.model_dump_json()
+            keys = {org: base + world.design(org).model_dump_json() for org in world.organisations}
+        key = hashlib.sha256(f"{keys[spec.organisation]}|{spec.seed}".encode()).digest()
+        groups.setdefault(key, []).append(spec)
+    return {group[0]: group for group in groups.values()}
+
+
 @functools.lru_cache(maxsize=4)
 def _scenario(text: str) -> Scenario:
     return Scenario.model_validate_json(text)
@@ -104,7 +124,8 @@ class SweepResult:
     folder: Path
     total: int  # runs in the design
     skipped: int  # runs already in the folder
-    ran: int  # runs run by this call
+    ran: int  # runs done by this call
+    simulated: int  # simulations they took (identical runs are simulated once)
     seconds: float
 
     @property
@@ -154,10 +175,13 @@ def run_sweep(
     with _locked(folder):
         manifest = _open_manifest(folder, scenario, specs, source, text)
         done = completed_ids(folder)
-        todo = [s for s in specs if s.run_id not in done]
-        skipped = len(specs) - len(todo)
+        jobs = {}
+        for lead, group in simulations(scenario, specs).items():
+            if missing := [s for s in group if s.run_id not in done]:
+                jobs[lead] = missing
+        skipped = len(specs) - sum(len(m) for m in jobs.values())
         ran = 0
-        if todo:
+        if jobs:
             session = {"started": _now(), "backend": scheduler or "processes", "workers": workers}
             manifest["sessions"].append(session)
             _write_json(folder / MANIFEST, manifest)
@@ -167,12 +191,14 @@ def run_sweep(
             writer = _PartWriter(folder, batch, flush_seconds)
             try:
                 with _executor(workers, scheduler) as (executor, slots):
-                    for spec, (row, series) in _stream(executor, run, todo, 4 * slots):
-                        if series is not None:
-                            _write_timeseries(folder, spec, series)
-                        writer.add(row)
-                        ran += 1
-                        bar.update(1)
+                    for lead, (row, series) in _stream(executor, run, list(jobs), 4 * slots):
+                        for spec in jobs[lead]:
+                            if series is not None:
+                                _write_timeseries(folder, spec, series)
+                            writer.add({**row, "run": spec.index, "run_id": spec.run_id, "point": spec.point,
+                                        **dict(spec.params)})
+                            ran += 1
+                            bar.update(1)
             finally:
                 writer.flush()
                 bar.close()
@@ -181,7 +207,7 @@ def run_sweep(
         consolidate(folder, [s.run_id for s in specs])
         manifest["finished"] = _now()
         _write_json(folder / MANIFEST, manifest)
-    return SweepResult(folder, len(specs), skipped, ran, time.perf_counter() - started)
+    return SweepResult(folder, len(specs), skipped, ran, len(jobs), time.perf_counter() - started)
 
 
 # --- running ---------------------------------------------------------------------------------------------

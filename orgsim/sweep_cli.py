@@ -66,7 +66,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     )
     rate = f" ({result.runs_per_second:.1f} runs/s)" if result.ran else ""
     print(f"{args.scenario}: {result.total} runs ({len(scenario.points())} points x {len(scenario.seeds)} seeds x "
-          f"{len(scenario.organisations)} organisations); ran {result.ran} in {result.seconds:.1f} s{rate}, "
+          f"{len(scenario.organisations)} organisations); ran {result.ran} ({result.simulated} simulations) in "
+          f"{result.seconds:.1f} s{rate}, "
           f"{result.skipped} already done; wrote {out / 'runs.parquet'}")
     return 0
 

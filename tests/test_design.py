@@ -36,13 +36,14 @@ def test_archetypes_differ_as_the_issue_describes():
     assert s.fluidity < r.fluidity
     assert s.sensing_delay > r.sensing_delay
     for layer in MANAGEMENT_LAYERS:
-        assert getattr(s.cadence, layer) > getattr(r.cadence, layer)
+        assert getattr(s.cadence, layer) >= getattr(r.cadence, layer)
+    assert s.cadence.structure > r.cadence.structure and s.cadence.strategy > r.cadence.strategy
     # Deeper layers re-plan no more often than shallower ones, in both archetypes.
     for design in (s, r):
         cadences = [getattr(design.cadence, layer) for layer in MANAGEMENT_LAYERS]
         assert cadences == sorted(cadences)
     assert (s.constraints, r.constraints) == ("gate", "integrated")
-    assert r.exploration > s.exploration == 0.0
+    assert r.exploration > s.exploration
 
 
 def test_coupling_ends_are_the_presets():
@@ -71,9 +72,10 @@ def test_every_lever_moves_monotonically_from_responsive_to_siloed():
         steps = np.diff(values) * np.sign(high - low)
         assert np.all(steps >= 0), f"{name} is not monotone along the coupling: {values}"
         assert min(low, high) <= values.min() and values.max() <= max(low, high), name
-    # Levers that differ between the presets really move in between (the spectrum is not a switch).
-    assert 0.6 < table["specialisation"][10] < 1.0
-    assert 0.0 < table["fluidity"][10] < 0.9
+    # Numeric levers that differ between the presets are strictly in between at the midpoint.
+    for name, value in RESPONSIVE.model_dump().items():
+        if isinstance(value, float) and value != getattr(SILOED, name):
+            assert min(value, getattr(SILOED, name)) < table[name][10] < max(value, getattr(SILOED, name)), name
     # Cadences move geometrically: the midpoint is the geometric mean of the ends.
     mid = from_coupling(0.5).cadence
     assert mid.strategy == round(np.sqrt(SILOED.cadence.strategy * RESPONSIVE.cadence.strategy))

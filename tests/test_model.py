@@ -264,7 +264,8 @@ def test_utilisation_and_overload_of_a_single_unit_by_hand():
     """Siloed, one capability: every member works in the one unit, so each uses the same share of their
     time: work done / (capacity x the unit's total skill), and overload is that share above 85 %."""
     environment, seed, _ = _one_capability_world(arrival_rate=6.0)
-    model = OrgModel("siloed", environment, members=10, capacity=1.0, seed=seed)
+    cogs = {"specialisation": 1.0, "fluidity": 0.0, "exploration": 0.0}
+    model = OrgModel("siloed", environment, members=10, capacity=1.0, seed=seed, **cogs)
     for _ in range(150):
         skill = model.skills.max(axis=1).sum()  # specialists: their one capability
         model.step()
@@ -349,6 +350,7 @@ def test_siloed_hands_off_and_responsive_coordinates(small_model):
 def test_members_are_mesa_agents_viewing_the_model_arrays(small_model):
     model = small_model("responsive", seed=0).run(30)
     assert len(model.agents) == 30
+    assert model.steps == model.tick == 30  # Mesa's step counter agrees with the model's clock
     assert all(isinstance(m, Member) for m in model.agents)
     for member in list(model.agents)[:5]:
         i = member.index

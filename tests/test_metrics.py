@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
+from orgsim.experiment import Comparison, RunResult, collect
 from orgsim.metrics import (
     COUNTS,
     MEASURES,
@@ -21,6 +22,7 @@ from orgsim.metrics import (
     rules_alignment,
     summarise,
 )
+from orgsim.scenario import validate_scenario
 
 # --- overlap and rules alignment -----------------------------------------------------------------
 
@@ -225,3 +227,47 @@ def test_measure_log_grows_and_types_counts_as_integers():
     assert df["arrived"].tolist() == list(range(11))
     for name in MEASURES:
         assert df[name].dtype == (np.int64 if name in COUNTS else np.float64), name
+
+
+# --- over seeds: the comparison's table and bands -------------------------------------------------------
+
+
+def _comparison(values: dict[str, list[np.ndarray]]) -> Comparison:
+    """A comparison of hand-made runs: ``values[organisation][i]`` is seed i's value_delivered series."""
+    results = []
+    for org, series in values.items():
+        for seed, x in enumerate(series):
+            df = pd.DataFrame({name: np.zeros(len(x)) for name in MEASURES}).rename_axis("tick")
+            df["value_delivered"] = x
+            shocks = pd.DataFrame(columns=["tick", "layer", "magnitude", "scheduled"])
+            results.append(RunResult(org, seed, df, summarise(df, [], warmup=0), shocks))
+    return collect(validate_scenario({}), results)
+
+
+def test_comparison_summary_is_mean_ci_over_seeds():
+    a = [np.full(10, v) for v in (1.0, 2.0, 6.0)]
+    b = [np.full(10, v) for v in (4.0, 4.0)]
+    summary = _comparison({"siloed": a, "responsive": b}).summary()
+    assert summary.columns.tolist() == ["organisation", "measure", "mean", "ci_low", "ci_high", "n"]
+    row = summary[(summary.organisation == "siloed") & (summary.measure == "mean_value_delivered")].iloc[0]
+    low, high = stats.t.interval(0.95, 2, loc=3.0, scale=stats.sem([1.0, 2.0, 6.0]))
+    assert (row["mean"], row.n) == (3.0, 3)
+    assert (row.ci_low, row.ci_high) == pytest.approx((low, high))
+    row = summary[(summary.organisation == "responsive") & (summary.measure == "mean_value_delivered")].iloc[0]
+    assert (row["mean"], row.ci_low, row.ci_high, row.n) == (4.0, 4.0, 4.0, 2)
+    # A measure undefined in every run (no shocks: no recovery) has n = 0.
+    row = summary[(summary.organisation == "siloed") & (summary.measure == "recovery_value_delivered_needs")]
+    assert row.n.iloc[0] == 0
+
+
+def test_comparison_band_is_smoothed_mean_and_ci_per_tick():
+    rng = np.random.default_rng(3)
+    series = [rng.normal(5, 1, 40) for _ in range(4)]
+    band = _comparison({"siloed": series}).band("value_delivered", window=5)
+    smooth = np.column_stack([pd.Series(x).rolling(5, min_periods=1).mean() for x in series])
+    mean = smooth.mean(axis=1)
+    half = stats.t.ppf(0.975, 3) * smooth.std(axis=1, ddof=1) / 2
+    assert band.tick.tolist() == list(range(40))
+    np.testing.assert_allclose(band["mean"], mean)
+    np.testing.assert_allclose(band.ci_low, mean - half)
+    np.testing.assert_allclose(band.ci_high, mean + half)

@@ -189,6 +189,29 @@ def test_any_lever_combination_keeps_the_invariants(levers, regime, load, seed):
     run_checked(model, 70)
 
 
+worlds = st.fixed_dictionaries({
+    "regime": st.sampled_from(["clear", "complicated", "complex", "chaotic"]),
+    "capabilities": st.sampled_from([("a", "compliance", "b"), ("compliance", "x", "y", "z")]),
+    "demand_types": st.integers(1, 10), "regulated_share": st.floats(0, 1), "size_spread": st.floats(0, 1.5),
+    "value_decay": st.floats(0, 1), "deadline": st.integers(1, 40), "arrival_rate": st.floats(0.01, 30),
+    "shocks": st.lists(st.fixed_dictionaries({"tick": st.integers(0, 59), "layer": st.sampled_from(LAYERS),
+                                              "magnitude": st.floats(0.01, 1)}), max_size=4),
+})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(levers=levers, world=worlds, members=st.integers(2, 25), capacity=st.floats(0.01, 5),
+       item_rate=st.floats(0.05, 5), wip_limit=st.floats(0.05, 5), seed=st.integers(0, 2**31))
+def test_edge_worlds_and_sizes_keep_the_invariants(levers, world, members, capacity, item_rate, wip_limit, seed):
+    """Few capabilities, one demand type, two members, deadlines of one tick, shocks at any tick..."""
+    model = CheckedModel(OrgDesign.model_validate(levers), world, members=members, capacity=capacity,
+                         item_rate=item_rate, wip_limit=wip_limit, seed=seed)
+    run_checked(model, 60)
+    summary = model.summary(warmup=10)
+    assert summary["shocks"] == len(model.shocks())
+    assert len(model.adaptation()) == 2 * len(model.shocks())
+
+
 # --- reproducibility and the shared demand stream -----------------------------------------------------
 
 

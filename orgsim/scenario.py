@@ -368,7 +368,7 @@ def _resolve(scenario: Scenario, key: str) -> tuple[Any, list[list[str]]]:
             paths = [[*p, part] for p in paths]
         elif origin is dict:
             key_type, node = typing.get_args(node)
-            existing = sorted({k for p in paths for k in _get(data, p)})
+            existing = list(dict.fromkeys(k for p in paths for k in _get(data, p)))
             if part == "*":
                 paths = [[*p, k] for p in paths for k in _get(data, p)]
                 continue
@@ -512,10 +512,12 @@ class _QuotedLocations:
         self._err = err
 
     def errors(self) -> list[dict[str, Any]]:
-        return [
+        problems = [
             {**e, "loc": tuple(_quote(p) if isinstance(p, str) else p for p in e["loc"])}
             for e in self._err.errors()
         ]
+        # An unknown key first: a typo in a key usually explains a "field required" next to it.
+        return sorted(problems, key=lambda e: e["type"] != "extra_forbidden")
 
 
 def validate_scenario(data: dict[str, Any], source: str = "scenario") -> Scenario:

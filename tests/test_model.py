@@ -468,3 +468,65 @@ def test_sensor_noise_is_unbiased_and_averages_out_over_the_window():
     assert np.log(one / 5).std() == pytest.approx(0.5, rel=0.03)
     assert np.log(four / 5).std() == pytest.approx(0.25, rel=0.03)
     np.testing.assert_array_equal(sensor.read("x", 1, 0, noisy=False), 5.0)
+
+
+def _two_step_world(regulated: bool) -> tuple[dict, int, list[float]]:
+    """A still world with one demand type needing exactly two steps, each at least a fifth of the work:
+    two customer capabilities, or (``regulated``) one customer capability and compliance.
+
+    Returns the environment, the seed, and the work of the two steps in flow order (compliance last)."""
+    environment = {"regime": "clear", "demand_types": 1, "regulated_share": float(regulated), "size_spread": 0.0,
+                   "arrival_rate": 2.0}
+    for seed in range(200):
+        model = OrgModel("siloed", environment, members=2, seed=seed)
+        steps = model.environment.templates[0][model.capabilities.flow_order]
+        steps = steps[steps > 0]
+        if len(steps) == 2 and steps.min() >= 0.2 * steps.sum():
+            return environment, seed, steps.tolist()
+    raise AssertionError("no seed gives such a demand type")
+
+
+@pytest.mark.parametrize("regulated", [False, True], ids=["two capabilities", "compliance gate"])
+@pytest.mark.parametrize("delay", [0, 3])
+def test_handed_off_demand_waits_at_each_handoff(regulated, delay):
+    """Silo'd flow: one step, a hand-off of ``delay`` ticks, the next step; each step at item_rate."""
+    environment, seed, (first, second) = _two_step_world(regulated)
+    model = OrgModel("siloed", environment, members=40, capacity=5.0, seed=seed, handoff_delay=delay,
+                     handoff_error=0.0)
+    df = model.run(150).timeseries()
+    rate = model.item_rate
+    assert set(df.lead_time.dropna()) == {math.ceil(first / rate) + delay + math.ceil(second / rate)}
+    assert df.expired.sum() == 0 and df.refused.sum() == 0 and df.rework_created.sum() == 0
+
+
+@pytest.mark.parametrize("regulated", [False, True], ids=["two capabilities", "integrated compliance"])
+def test_team_works_both_steps_at_once_and_pays_for_coordinating(regulated):
+    """A team (fluidity 1, compliance integrated) works both steps in parallel: lead time is the longer
+    step. Each tick while both steps are open it spends (1 + c) units of capacity per unit of progress."""
+    environment, seed, (first, second) = _two_step_world(regulated)
+    cost = 0.4
+    model = OrgModel("responsive", environment, members=40, capacity=5.0, seed=seed, fluidity=1.0,
+                     constraints="integrated", coordination_cost=cost, handoff_error=0.0, exploration=0.0)
+    df = model.run(150).timeseries()
+    rate = model.item_rate
+    steps = [math.ceil(first / rate), math.ceil(second / rate)]
+    assert set(df.lead_time.dropna()) == {max(steps)}
+    both_open = min(steps)  # before then, no demand in the organisation has finished either step
+    np.testing.assert_allclose(df.coordination_overhead.iloc[:both_open],
+                               cost * df.work_done.iloc[:both_open] / model.capacity.sum(), rtol=1e-9)
+    assert np.all(df.coordination_overhead <= cost * df.work_done / model.capacity.sum() + 1e-12)
+
+
+def test_team_at_a_compliance_gate_hands_off_to_it():
+    """A team with a compliance *gate* does the customer work, then hands the demand to the gate.
+
+    Flexible capacity goes where work was workable at the last tick (operations senses, then responds),
+    so a demand reaching an idle gate can wait one tick more for capacity to arrive there."""
+    environment, seed, (work, compliance) = _two_step_world(regulated=True)
+    model = OrgModel("responsive", environment, members=40, capacity=5.0, seed=seed, fluidity=1.0,
+                     constraints="gate", handoff_delay=2, handoff_error=0.0)
+    df = model.run(150).timeseries()
+    rate = model.item_rate
+    least = math.ceil(work / rate) + 2 + math.ceil(compliance / rate)
+    assert df.lead_time.min() == least
+    assert df.lead_time.max() <= least + 1

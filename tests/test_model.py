@@ -530,3 +530,22 @@ def test_team_at_a_compliance_gate_hands_off_to_it():
     least = math.ceil(work / rate) + 2 + math.ceil(compliance / rate)
     assert df.lead_time.min() == least
     assert df.lead_time.max() <= least + 1
+
+
+def test_learning_by_doing_and_forgetting_by_hand():
+    """Members busy full time in their home capability close a share ``learning_rate`` of the gap to 1
+    there each tick, and lose a share ``forgetting_rate`` of what they know above the floor elsewhere."""
+    environment, seed, _ = _one_capability_world(arrival_rate=30.0)  # far more than 5 members can do
+    lr, fr = 0.05, 0.02
+    model = OrgModel("siloed", environment, members=5, seed=seed, specialisation=0.6, fluidity=0.0,
+                     exploration=0.0, learning_rate=lr, forgetting_rate=fr)
+    start = model.skills.copy()
+    home = int(model.home[0])
+    assert np.all(model.home == home)
+    df = model.run(60).timeseries()
+    np.testing.assert_allclose(df.utilisation, 1.0)  # everybody worked full time, every tick
+    ticks = np.arange(1, 61)
+    np.testing.assert_allclose(df.proficiency, 1 - (1 - start[0, home]) * (1 - lr) ** ticks, rtol=1e-12)
+    expected = SKILL_FLOOR + (start - SKILL_FLOOR) * (1 - fr) ** 60
+    expected[:, home] = 1 - (1 - start[:, home]) * (1 - lr) ** 60
+    np.testing.assert_allclose(model.skills, expected, rtol=1e-12)

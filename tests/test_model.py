@@ -549,3 +549,36 @@ def test_learning_by_doing_and_forgetting_by_hand():
     expected = SKILL_FLOOR + (start - SKILL_FLOOR) * (1 - fr) ** 60
     expected[:, home] = 1 - (1 - start[:, home]) * (1 - lr) ** 60
     np.testing.assert_allclose(model.skills, expected, rtol=1e-12)
+
+
+def test_rules_alignment_after_a_rules_shock_by_hand(small_model):
+    """A compliance gate knows the rules as process last re-planned them, from what it sensed
+    ``sensing_delay`` ticks earlier; integrated compliance sees the rules as they are."""
+    shock = [{"tick": 50, "layer": "rules", "magnitude": 0.5}]
+    gate = {"constraints": "gate", "sensing_delay": 10, "cadence": {"process": 21}}
+    df = small_model("siloed", seed=1, levers=gate, regime="clear", shocks=shock).run(120).timeseries()
+    # Process re-plans at multiples of 21; the one at tick t reads what happened at t - 1 - 10, so
+    # the first to see the shock at 50 is at 63.
+    assert np.all(df.alignment_rules.iloc[:50] == 1.0)
+    assert np.all(df.alignment_rules.iloc[50:63] < 1.0)
+    assert np.all(df.alignment_rules.iloc[63:] == 1.0)
+    integrated = small_model("siloed", seed=1, levers={**gate, "constraints": "integrated"}, regime="clear",
+                             shocks=shock).run(120).timeseries()
+    assert np.all(integrated.alignment_rules == 1.0)
+
+
+def test_strategy_refuses_demand_types_it_does_not_serve(small_model):
+    model = small_model("siloed", seed=2, members=50, levers={"strategy_threshold": 0.15}, regime="clear",
+                        demand_types=6)
+    served = model.served.copy()
+    assert 0 < served.sum() < 6  # some types are outside the strategy, some inside
+    for _ in range(300):
+        model.step()
+        assert np.all(model.served[model.demands.type])  # only served types are taken in
+    df = model.timeseries()
+    assert np.array_equal(model.served, served)  # a still world: strategy keeps what it chose
+    unserved = model.environment.mix[~served].sum()
+    share, n = df.refused.sum() / df.arrived.sum(), df.arrived.sum()
+    assert df.wip.max() < model.wip_limit * 50  # never full: every refusal is strategy's
+    assert abs(share - unserved) < 4 * np.sqrt(unserved * (1 - unserved) / n)
+    assert df.alignment_needs.iloc[0] == pytest.approx(1 - unserved)  # planned mix leaves those types out

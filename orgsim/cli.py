@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     from orgsim.sweep_cli import register as register_sweep
 
     register_replicate(sub)
+    __import__("orgsim.dashboard.server", fromlist=["register"]).register(sub)  # orgsim dashboard
     register_sweep(sub)
     return parser
 

@@ -1,0 +1,388 @@
+"""The dashboard page: two organisations side by side, live, under the same shocks.
+
+Run it with ``orgsim dashboard`` (or ``solara run orgsim.dashboard.app``). Every browser session
+gets its own pair of models: they are created inside :func:`Page` (``use_memo``), never at module
+level. All state changes go through :class:`~orgsim.dashboard.lockstep.Lockstep`; bad input is shown
+in the page as one line, never raised.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from html import escape
+from pathlib import Path
+
+import solara
+
+from orgsim.dashboard import leadership
+from orgsim.dashboard.charts import LAYER_COLOURS, Timeline, side_colours
+from orgsim.dashboard.export import csv_bytes, file_stem
+from orgsim.dashboard.leadership import Kpis
+from orgsim.dashboard.lockstep import SHOCK_BUTTONS, SHOCK_NOUNS, Lockstep, Snapshot
+from orgsim.dashboard.orgview import OrgView
+from orgsim.dashboard.server import SCENARIO_ENV
+from orgsim.dashboard.settings import (
+    KIND_LABELS,
+    LEVERS,
+    TICKS_PER_UNIT,
+    OrgChoice,
+    Settings,
+    from_scenario,
+    notes,
+    workshop,
+)
+from orgsim.environment import REGIMES
+from orgsim.errors import OrgsimError
+
+WORKSHOP_LABEL = "Workshop world (you trigger the shocks)"
+#: Play speeds: ticks run per frame, and the least seconds per frame (a browser shows about 5 frames a second).
+SPEEDS: dict[str, tuple[int, float]] = {"Slow": (1, 0.25), "Normal": (2, 0.2), "Fast": (5, 0.2)}
+REGIME_HELP = {
+    "clear": "stable: nothing changes by itself",
+    "complicated": "stable, but signals are noisy",
+    "complex": "drifts, with occasional shocks",
+    "chaotic": "frequent large shocks",
+}
+CSS = """
+.orgsim-verdict { font-size: 1.45rem; line-height: 1.4; font-weight: 500; padding: 14px 20px;
+  border-left: 6px solid #37474f; background: #f5f7f8; border-radius: 4px; margin-bottom: 8px; }
+.orgsim-card { border-radius: 6px; padding: 10px 16px 12px; background: #fff;
+  box-shadow: 0 1px 4px rgba(0,0,0,.18); width: 100%; }
+.orgsim-card-title { font-size: 1.3rem; font-weight: 700; margin-bottom: 4px; }
+.orgsim-kpi-label { font-size: .85rem; color: #555; text-transform: uppercase; letter-spacing: .03em; }
+.orgsim-kpi-value { font-size: 2.0rem; font-weight: 700; line-height: 1.15; }
+.orgsim-kpi-sub { font-size: .9rem; color: #555; }
+.orgsim-kpi-words { font-size: 1.35rem; padding: 6px 0 4px; }
+.orgsim-tiles { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 6px 20px; }
+.orgsim-clock { font-size: 1.25rem; font-weight: 600; color: #37474f; }
+.orgsim-section { font-size: 1.15rem; font-weight: 700; margin: 14px 0 4px; color: #37474f; }
+.orgsim-shock-btn { color: #fff !important; font-weight: 600; }
+.orgsim-table { border-collapse: collapse; width: 100%; font-size: .95rem; margin: 6px 0; }
+.orgsim-table th { text-align: left; font-weight: 600; color: #555; border-bottom: 2px solid #ccc; padding: 4px 8px; }
+.orgsim-table td { border-bottom: 1px solid #e5e5e5; padding: 4px 8px; }
+.orgsim-side-title { font-size: 1.05rem; font-weight: 700; margin: 14px 0 2px; color: #37474f; }
+"""
+
+
+def project_dir() -> Path:
+    """The project folder of a source checkout (where ``scenarios/`` lives), else the working folder."""
+    here = Path(__file__).resolve().parents[2]
+    return here if (here / "pyproject.toml").is_file() else Path.cwd()
+
+
+def scenario_files() -> list[Path]:
+    """Scenario files offered in the picker: ``scenarios/*.toml``, plus the one named on the command line."""
+    files = sorted((project_dir() / "scenarios").glob("*.toml"))
+    named = os.environ.get(SCENARIO_ENV)
+    if named and Path(named).resolve() not in [f.resolve() for f in files]:
+        files.insert(0, Path(named))
+    return files
+
+
+def initial_settings() -> tuple[Settings, str | None]:
+    """Settings to open on (the command line's scenario, else the workshop world) and any error."""
+    named = os.environ.get(SCENARIO_ENV)
+    if not named:
+        return Settings(), None
+    try:
+        return from_scenario(named), None
+    except OrgsimError as err:
+        return Settings(), str(err)
+
+
+class Session:
+    """One browser session's run: the lockstep models, a change counter the page watches, and the
+    play loop's stop signal."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.lockstep = Lockstep(settings)
+        self.version = 0  # bumped by every change of the models
+        self.run = 0  # bumped by every reset (new figures)
+        self._lock = threading.Lock()
+
+    def changed(self, reset: bool = False) -> tuple[int, int]:
+        with self._lock:
+            self.version += 1
+            self.run += reset
+            return self.version, self.run
+
+
+@solara.component
+def Page():
+    start, start_error = solara.use_memo(initial_settings, [])
+    session: Session = solara.use_memo(lambda: Session(start), [])
+    lockstep = session.lockstep
+    draft, set_draft = solara.use_state(start)  # what the controls show; applied at once or on Reset
+    version = solara.use_reactive(0)
+    run = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive("Normal")
+    error = solara.use_reactive(start_error)
+
+    def sync(reset: bool = False) -> None:
+        v, r = session.changed(reset)
+        run.value = r
+        version.value = v
+
+    def guarded(action: Callable[[], None]) -> Callable[[], None]:
+        def run_action() -> None:
+            try:
+                action()
+                error.value = None
+            except OrgsimError as err:
+                error.value = str(err)
+
+        return run_action
+
+    def step() -> None:
+        if lockstep.step(1):
+            sync()
+
+    def shock(layer: str) -> None:
+        lockstep.shock(layer)
+        sync()
+
+    def reset() -> None:
+        playing.value = False
+        lockstep.reset(draft)
+        sync(reset=True)
+
+    def toggle_play() -> None:
+        playing.value = not playing.value and not lockstep.finished
+
+    def change(new: Settings) -> None:
+        """Show new settings in the controls; apply them now if that loses nothing."""
+        set_draft(new)
+        if new.same_run(lockstep.settings):
+            lockstep.settings = new  # only how the run is shown changed
+            sync()
+        elif lockstep.tick == 0 and not playing.value:
+            lockstep.reset(new)
+            sync(reset=True)
+
+    def play_loop(cancel: threading.Event) -> None:
+        ticks, pause = SPEEDS[speed.value]
+        while playing.value and not cancel.is_set():
+            began = time.perf_counter()
+            try:
+                ran = lockstep.step(ticks)
+            except Exception as err:  # noqa: BLE001 - shown in the page, the loop must not die silently
+                error.value = f"the run stopped: {err}"
+                ran = 0
+            if not ran:
+                playing.value = False
+                break
+            sync()
+            cancel.wait(max(0.0, pause - (time.perf_counter() - began)))
+
+    solara.use_thread(play_loop, dependencies=[playing.value, speed.value, run.value], intrusive_cancel=False)
+
+    snap: Snapshot = solara.use_memo(lockstep.snapshot, [version.value, run.value])
+    settings = snap.settings
+    capabilities = lockstep.models[0].capabilities.names
+    timeline = solara.use_memo(lambda: Timeline(settings), [run.value, settings.time_unit])
+    orgview = solara.use_memo(lambda: OrgView(settings, capabilities), [run.value])
+    timeline_image = solara.use_memo(lambda: _frame(timeline, snap), [timeline, version.value, run.value])
+    orgview_image = solara.use_memo(lambda: _frame(orgview, snap), [orgview, version.value, run.value])
+    try:
+        advice = notes(draft)
+    except OrgsimError as err:
+        advice = [str(err)]
+
+    solara.Style(CSS)
+    solara.Title("orgsim: two organisations, one market")
+    with solara.Sidebar():
+        Controls(draft, change, guarded)
+    with solara.Column(style={"padding": "6px 18px", "max-width": "1500px"}):
+        solara.Div(children=[leadership.verdict(snap)], classes=["orgsim-verdict"]).meta(ref="verdict")
+        if error.value:
+            solara.Error(error.value, dense=True).meta(ref="error")
+        pending = not draft.same_run(lockstep.settings)
+        if pending:
+            solara.Warning("Your changes apply when you press Reset (the run so far is kept until then).",
+                           dense=True).meta(ref="pending")
+        for line in advice:
+            solara.Info(line, dense=True)
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "8px"}):
+            finished = lockstep.finished
+            solara.Button("Pause" if playing.value else "Play", icon_name="mdi-pause" if playing.value else "mdi-play",
+                          color="primary", on_click=toggle_play, disabled=finished and not playing.value,
+                          ).meta(ref="play")
+            solara.Button("Step", icon_name="mdi-step-forward", on_click=guarded(step),
+                          disabled=playing.value or finished).meta(ref="step")
+            solara.Button("Reset", icon_name="mdi-restart", on_click=guarded(reset),
+                          color="warning" if pending else None).meta(ref="reset")
+            solara.ToggleButtonsSingle(value=speed, values=list(SPEEDS)).meta(ref="speed")
+            unit = settings.time_unit
+            solara.Text(f"{unit[:-1].capitalize()} {snap.tick // TICKS_PER_UNIT[unit]} of "
+                        f"{settings.horizon // TICKS_PER_UNIT[unit]}", classes=["orgsim-clock"]).meta(ref="clock")
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "8px"}):
+            solara.Text("Hit both organisations with:", classes=["orgsim-kpi-sub"])
+            for layer, label in SHOCK_BUTTONS.items():
+                solara.Button(label, icon_name="mdi-flash", on_click=guarded(lambda layer=layer: shock(layer)),
+                              disabled=finished, classes=["orgsim-shock-btn"],
+                              style={"background-color": LAYER_COLOURS[layer]}).meta(ref=f"shock-{layer}")
+        KpiCards(snap)
+        solara.Div(children=["What happens over time"], classes=["orgsim-section"])
+        solara.Image(timeline_image, format="jpeg", width="100%").meta(ref="timeline")
+        ShockTable(snap)
+        solara.Div(children=["Who is where"], classes=["orgsim-section"])
+        solara.Image(orgview_image, format="jpeg", width="100%").meta(ref="orgview")
+        Exports(snap, session, timeline, orgview)
+
+
+def _frame(figure, snap: Snapshot) -> bytes:
+    figure.update(snap)
+    return figure.frame()
+
+
+@solara.component
+def KpiCards(snap: Snapshot):
+    unit = snap.settings.time_unit
+    cards = leadership.kpis(snap)
+    colours = side_colours(snap.settings.sides)
+    totals = [k.value_total for k in cards]
+    with solara.Columns([1, 1], gutters_dense=True, style={"margin": "10px 0"}):
+        for i, (name, colour, kpi) in enumerate(zip(snap.names, colours, cards, strict=True)):
+            other = totals[1 - i]
+            lead = ""
+            if other > 0 and kpi.value_total > 0:
+                diff = kpi.value_total / other - 1
+                lead = f"{diff:+.0%} vs the other" if abs(diff) >= 0.005 else "same as the other"
+            KpiCard(name, colour, kpi, unit, lead, side=("left", "right")[i])
+
+
+@solara.component
+def KpiCard(name: str, colour: str, kpi: Kpis, unit: str, lead: str, side: str):
+    rate = f"{kpi.value_rate:,.0f} per {unit[:-1]} now" if kpi.value_rate == kpi.value_rate else ""
+    recovery = kpi.recovery.text(unit) if kpi.recovery else "no shock yet"
+    tiles = [
+        ("Value delivered", f"{kpi.value_total:,.0f}", " · ".join(x for x in (rate, lead) if x)),
+        ("Recovery from last shock", recovery, "back to 90 % of value before it" if kpi.recovery else ""),
+        ("Failure demand", _percent(kpi.failure_share), "share of recent work that is rework or waste"),
+        ("Alignment now", _percent(kpi.alignment), "effort where customers need it"),
+    ]
+    with solara.Div(classes=["orgsim-card"], style={"border-top": f"6px solid {colour}"}).meta(ref=f"card-{side}"):
+        solara.Div(children=[name], classes=["orgsim-card-title"], style={"color": colour})
+        with solara.Div(classes=["orgsim-tiles"]):
+            for label, value, sub in tiles:
+                with solara.Div():
+                    solara.Div(children=[label], classes=["orgsim-kpi-label"])
+                    words = [] if value[:1].isdigit() or value.endswith("%") else ["orgsim-kpi-words"]
+                    solara.Div(children=[value], classes=["orgsim-kpi-value", *words]).meta(ref=f"kpi-{side}-{label}")
+                    solara.Div(children=[sub], classes=["orgsim-kpi-sub"])
+
+
+def _percent(x: float) -> str:
+    return f"{x:.0%}" if x == x else "–"
+
+
+@solara.component
+def ShockTable(snap: Snapshot):
+    """Adaptation per shock so far: when value delivered and alignment came back, per organisation."""
+    rows = leadership.adaptation_rows(snap)
+    if not rows:
+        solara.Div(children=["No shock yet. The buttons above hit both organisations at the same moment."],
+                   classes=["orgsim-kpi-sub"]).meta(ref="shocks")
+        return
+    unit = snap.settings.time_unit
+    left, right = (escape(n) for n in snap.names)
+    head = "".join(f"<th>{h}</th>" for h in (
+        "Shock", "When", f"{left}: value back in", f"{right}: value back in",
+        f"{left}: alignment back in", f"{right}: alignment back in"))
+    source = {"you": "", "scenario": " (scheduled)", "world": " (unplanned)"}
+    body = "".join(
+        f"<tr><td style='color:{LAYER_COLOURS[r.shock.layer]};font-weight:600'>"
+        f"{escape(SHOCK_NOUNS[r.shock.layer].capitalize())}{source[r.shock.source]}</td>"
+        f"<td>{leadership.when(r.shock.tick, unit)}</td>"
+        + "".join(f"<td>{escape(rec.text(unit))}</td>" for rec in (*r.value, *r.alignment))
+        + "</tr>"
+        for r in rows
+    )
+    solara.HTML(tag="table", unsafe_innerHTML=f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>",
+                classes=["orgsim-table"]).meta(ref="shocks")
+
+
+@solara.component
+def Exports(snap: Snapshot, session: Session, timeline: Timeline, orgview: OrgView):
+    charts = solara.use_memo(lambda: timeline.export_png, [timeline])
+    people = solara.use_memo(lambda: orgview.export_png, [orgview])
+    table = solara.use_memo(lambda: (lambda: csv_bytes(session.lockstep.snapshot())), [session])
+    stem = file_stem(snap)
+    with solara.Row(style={"gap": "8px", "margin": "12px 0 24px"}):
+        solara.FileDownload(charts, f"{stem}-charts.png", label="Charts (PNG)", mime_type="image/png")
+        solara.FileDownload(people, f"{stem}-people.png", label="Organisation view (PNG)", mime_type="image/png")
+        solara.FileDownload(table, f"{stem}.csv", label="Per-tick table (CSV)", mime_type="text/csv")
+
+
+@solara.component
+def Controls(draft: Settings, change: Callable[[Settings], None], guarded: Callable):
+    """The sidebar: scenario, market, both organisations, shocks and time unit."""
+    files = scenario_files()
+    labels = [WORKSHOP_LABEL, *(f.name for f in files)]
+    by_label = dict(zip(labels[1:], files, strict=True))
+    current = Path(draft.scenario).name if draft.scenario else WORKSHOP_LABEL
+
+    def on(make: Callable[..., Settings]) -> Callable:
+        """A control's callback: build the new settings from its value, show any problem in the page."""
+        return lambda value: guarded(lambda: change(make(value)))()
+
+    def pick(label: str) -> Settings:
+        return workshop(draft) if label == WORKSHOP_LABEL else from_scenario(by_label[label], draft)
+
+    env = draft.environment
+    _heading("Scenario")
+    solara.Select("Scenario", values=labels, value=current if current in labels else labels[0],
+                  on_value=on(pick)).meta(ref="scenario")
+    _heading("The market")
+    solara.Select("Regime", values=list(REGIMES), value=env.regime,
+                  on_value=on(lambda r: draft.with_environment(regime=r))).meta(ref="regime")
+    solara.Text(REGIME_HELP[env.regime], style={"color": "#666", "font-size": ".85rem"})
+    solara.SliderFloat(f"Customer demands per day: {env.arrival_rate:g}", value=env.arrival_rate, min=1.0,
+                       max=max(30.0, env.arrival_rate), step=0.5,
+                       on_value=on(lambda x: draft.with_environment(arrival_rate=x))).meta(ref="arrival_rate")
+    turbulence = env.effective_turbulence
+    solara.SliderFloat(f"Turbulence (drift, random shocks): {turbulence:.2f}", value=turbulence, min=0.0,
+                       max=1.0, step=0.05,
+                       on_value=on(lambda x: draft.with_environment(turbulence=x))).meta(ref="turbulence")
+    solara.SliderInt(f"People in each organisation: {draft.members}", value=draft.members, min=20,
+                     max=max(300, draft.members), step=10,
+                     on_value=on(lambda n: draft.changed(members=n))).meta(ref="members")
+    solara.InputInt("Seed (the same demand for both)", value=draft.seed,
+                    on_value=on(lambda n: draft.changed(seed=n))).meta(ref="seed")
+    for side in ("left", "right"):
+        SideControls(side, getattr(draft, side),
+                     lambda make, side=side: on(lambda value: draft.with_side(side, make(value))))
+    _heading("Shocks and time")
+    solara.SliderFloat(f"Size of a shock: {draft.shock_magnitude:.0%} of the layer changes",
+                       value=draft.shock_magnitude, min=0.1, max=1.0, step=0.05,
+                       on_value=on(lambda x: draft.changed(shock_magnitude=x))).meta(ref="magnitude")
+    solara.ToggleButtonsSingle(value=draft.time_unit, values=list(TICKS_PER_UNIT),
+                               on_value=on(lambda u: draft.changed(time_unit=u))).meta(ref="time_unit")
+
+
+@solara.component
+def SideControls(side: str, choice: OrgChoice, on: Callable[[Callable[..., OrgChoice]], Callable]):
+    """Design of one side: a preset or a hybrid, and the main levers. ``on(make)`` is the callback of a
+    control whose value ``make`` turns into this side's new design."""
+    _heading(f"{side.capitalize()} organisation")
+    kinds = {label: kind for kind, label in KIND_LABELS.items()}
+    solara.ToggleButtonsSingle(value=KIND_LABELS[choice.kind], values=list(kinds),
+                               on_value=on(lambda k: choice.with_kind(kinds[k]))).meta(ref=f"{side}-kind")
+    if choice.kind == "hybrid":
+        solara.SliderFloat(f"Coupling: {choice.coupling:.2f} (0 = responsive, 1 = silo'd)", value=choice.coupling,
+                           min=0.0, max=1.0, step=0.05,
+                           on_value=on(lambda c: choice.with_kind("hybrid", c))).meta(ref=f"{side}-coupling")
+    with solara.Details("Fine-tune the levers"):
+        for name, (label, low, high, step) in LEVERS.items():
+            value = type(low)(choice.lever(name))
+            slider = solara.SliderInt if isinstance(low, int) else solara.SliderFloat
+            slider(f"{label}: {value:g}", value=value, min=low, max=max(high, value), step=step,
+                   on_value=on(lambda x, name=name: choice.with_lever(name, x))).meta(ref=f"{side}-{name}")
+
+
+def _heading(text: str) -> None:
+    solara.Div(children=[text], classes=["orgsim-side-title"])

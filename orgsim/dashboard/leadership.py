@@ -1,0 +1,193 @@
+"""The leadership view: a few numbers per organisation and one sentence saying what happened.
+
+Everything here is computed from a :class:`~orgsim.dashboard.lockstep.Snapshot`. Recovery uses the
+core's adaptation speed (``orgsim.metrics.adaptation``: back to 90 % of the pre-shock level of the
+30-tick average, held for ``HOLD`` ticks). A live run adds one caveat: a recovery is only *confirmed*
+once it has held for ``HOLD`` ticks, so the page says "too early to tell" until then.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from orgsim.dashboard.lockstep import SHOCK_NOUNS, ShockMark, Snapshot
+from orgsim.dashboard.settings import TICKS_PER_UNIT
+from orgsim.metrics import adaptation
+
+#: Ticks a recovery must hold before it counts (the core's default).
+HOLD: int = inspect.signature(adaptation).parameters["hold"].default
+#: Ticks averaged for "now" figures (failure demand share, alignment now, value rate).
+RECENT = 20
+
+
+def duration(ticks: float, unit: str) -> str:
+    """``ticks`` as a duration in ``unit`` ('days' or 'weeks'), e.g. '12 days', '2.4 weeks'."""
+    value = ticks / TICKS_PER_UNIT[unit]
+    text = f"{value:.0f}" if value >= 10 or float(value).is_integer() else f"{value:.1f}"
+    return f"{text} {unit[:-1] if text == '1' else unit}"
+
+
+def when(tick: int, unit: str) -> str:
+    """The moment ``tick`` in ``unit``, e.g. 'day 150' or 'week 30'."""
+    return f"{unit[:-1]} {tick // TICKS_PER_UNIT[unit]}"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How one organisation came back from one shock, as far as can be told now."""
+
+    status: str  # "no data", "too early", "not yet", "no dip", "recovered", "cut short"
+    ticks: float  # recovery ticks if recovered, else ticks observed since the shock
+    loss: float  # value lost until recovery, in ticks of pre-shock output (NaN if unknown)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status in ("no dip", "recovered")
+
+    def text(self, unit: str) -> str:
+        """A few words for a card or table cell."""
+        return {
+            "no data": "no baseline yet",
+            "too early": "too early to tell",
+            "not yet": f"not yet ({duration(self.ticks, unit)} so far)",
+            "no dip": "no dip",
+            "recovered": duration(self.ticks, unit),
+            "cut short": "unclear (next shock came)",
+        }[self.status]
+
+
+def recoveries(table: pd.DataFrame, shocks: tuple[ShockMark, ...], tick: int,
+               measure: str = "value_delivered") -> list[Recovery]:
+    """One :class:`Recovery` per shock from an organisation's ``model.adaptation()`` table."""
+    rows = table[table.measure == measure] if len(table) else table
+    out = []
+    for i, row in enumerate(rows.itertuples(index=False)):
+        end = shocks[i + 1].tick if i + 1 < len(shocks) else tick
+        observed = end - row.tick
+        rec = row.recovery_ticks
+        if not np.isfinite(rec):
+            status = "no data"
+        elif row.censored:
+            status = "not yet" if i + 1 == len(shocks) else "cut short"
+        elif rec + HOLD > observed:
+            status = "too early" if i + 1 == len(shocks) else "cut short"
+        else:
+            status = "no dip" if rec == 0 else "recovered"
+        out.append(Recovery(status, observed if status == "not yet" else rec, float(row.loss)))
+    return out
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The four numbers on an organisation's card."""
+
+    value_total: float  # value delivered since the start (value units)
+    value_rate: float  # value delivered per unit of time, last RECENT ticks
+    recovery: Recovery | None  # from the last shock (None before any shock)
+    failure_share: float  # share of work that is failure demand, last RECENT ticks
+    alignment: float  # alignment now, mean of the last RECENT ticks, in [0, 1]
+
+
+def kpis(snap: Snapshot) -> tuple[Kpis, Kpis]:
+    """The card numbers of the left and right organisation."""
+    unit_ticks = TICKS_PER_UNIT[snap.settings.time_unit]
+    out = []
+    for frame, table in zip(snap.frames, snap.adaptation, strict=True):
+        recent = frame.tail(RECENT)
+        rec = recoveries(table, snap.shocks, snap.tick)
+        out.append(Kpis(
+            value_total=float(frame.value_delivered.sum()),
+            value_rate=float(recent.value_delivered.mean()) * unit_ticks if len(recent) else math.nan,
+            recovery=rec[-1] if rec else None,
+            failure_share=float(recent.failure_demand.mean()) if len(recent) else math.nan,
+            alignment=float(recent.alignment.mean()) if len(recent) else math.nan,
+        ))
+    return out[0], out[1]
+
+
+def shock_noun(shock: ShockMark) -> str:
+    """'the new regulation', or 'the unplanned customer needs shift' for a random one."""
+    return f"the {'unplanned ' if shock.source == 'world' else ''}{SHOCK_NOUNS[shock.layer]}"
+
+
+def verdict(snap: Snapshot) -> str:
+    """One plain-language sentence stating what happened so far, computed from the numbers."""
+    unit = snap.settings.time_unit
+    if snap.tick == 0:
+        return ("Both organisations are about to receive exactly the same customer demand. "
+                "Press Play, then hit them with a shock.")
+    a, b = snap.settings.nouns()
+    ka, kb = kpis(snap)
+    if not snap.shocks:
+        return _value_sentence(f"After {duration(snap.tick, unit)} of identical demand", a, b, ka, kb)
+    last = snap.shocks[-1]
+    ra, rb = ka.recovery, kb.recovery
+    since = f"after {shock_noun(last)} in {when(last.tick, unit)}"
+    elapsed = duration(snap.tick - last.tick, unit)
+    if ra.confirmed and rb.confirmed:
+        if ra.status == rb.status == "no dip":
+            return f"Neither organisation lost value {since}."
+        if "no dip" in (ra.status, rb.status):
+            held, hit = (a, b) if ra.status == "no dip" else (b, a)
+            took = rb if held == a else ra
+            return f"{_cap(since)}, {held} kept delivering while {hit} needed {duration(took.ticks, unit)} to recover."
+        (fast, rf), (slow, rs) = sorted([(a, ra), (b, rb)], key=lambda x: x[1].ticks)
+        if rf.ticks == rs.ticks:
+            return f"{_cap(since)}, both organisations recovered in {duration(rf.ticks, unit)}."
+        return (f"{_cap(since)}, {fast} recovered in {duration(rf.ticks, unit)}, "
+                f"{slow} in {duration(rs.ticks, unit)}.")
+    if ra.confirmed or rb.confirmed:
+        good, bad = (a, b) if ra.confirmed else (b, a)
+        rgood = ra if ra.confirmed else rb
+        done = "kept delivering" if rgood.status == "no dip" else f"recovered in {duration(rgood.ticks, unit)}"
+        return f"{_cap(since)}, {good} {done}; {bad} has not recovered after {elapsed}."
+    if "not yet" in (ra.status, rb.status) and snap.tick - last.tick >= HOLD:
+        return _value_sentence(f"{_cap(elapsed)} {since}, neither organisation has recovered yet", a, b, ka, kb)
+    return (f"{_cap(shock_noun(last))} hit both organisations {elapsed} ago "
+            f"(in {when(last.tick, unit)}): too early to tell who recovers faster.")
+
+
+def _value_sentence(lead: str, a: str, b: str, ka: Kpis, kb: Kpis) -> str:
+    if ka.value_total <= 0 and kb.value_total <= 0:
+        return f"{lead}, neither organisation has delivered anything yet."
+    (best, kbest), (worst, kworst) = sorted([(a, ka), (b, kb)], key=lambda x: -x[1].value_total)
+    more = kbest.value_total / kworst.value_total - 1 if kworst.value_total > 0 else math.inf
+    if more < 0.03:
+        return f"{lead}, both organisations have delivered about the same value ({kbest.value_total:,.0f})."
+    how = "all of the value" if math.isinf(more) else f"{more:.0%} more value than {worst}"
+    return (f"{lead}, {best} has delivered {how}, with {kbest.failure_share:.0%} of its recent work "
+            f"failure demand against {kworst.failure_share:.0%}.")
+
+
+def _cap(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class AdaptationRow:
+    """One shock in the adaptation table: what and when, and how each organisation came back."""
+
+    shock: ShockMark
+    value: tuple[Recovery, Recovery]  # value delivered
+    alignment: tuple[Recovery, Recovery]
+
+
+def adaptation_rows(snap: Snapshot) -> list[AdaptationRow]:
+    """Recovery of value delivered and alignment, per shock so far, for both organisations."""
+    per_org = [
+        {m: recoveries(table, snap.shocks, snap.tick, m) for m in ("value_delivered", "alignment")}
+        for table in snap.adaptation
+    ]
+    return [
+        AdaptationRow(
+            shock,
+            (per_org[0]["value_delivered"][i], per_org[1]["value_delivered"][i]),
+            (per_org[0]["alignment"][i], per_org[1]["alignment"][i]),
+        )
+        for i, shock in enumerate(snap.shocks)
+    ]

@@ -35,6 +35,7 @@ def test_json_report_at_a_tiny_size(bench, capsys):
     assert set(figures["agent_steps_per_s_by_design"]) == {"siloed", "responsive"}
     assert figures["ratio_40"] > 0
     assert isinstance(figures["scaling_exponent"], float)
+    assert figures["scaling_exponent_largest_pair"] == pytest.approx(figures["scaling_exponent"])  # two sizes
     assert figures["settings"]["sizes"] == [20, 40]
 
 

@@ -1,0 +1,331 @@
+"""The dashboard without a browser: lockstep models, settings, leadership numbers, exports, and the
+Solara page rendered in process (``solara.render``) and driven by clicking its ipyvuetify widgets."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import ipyvuetify as v
+import numpy as np
+import pandas as pd
+import pytest
+import solara
+
+from orgsim.cli import build_parser, main
+from orgsim.dashboard import leadership
+from orgsim.dashboard.app import Page
+from orgsim.dashboard.assets import PACKAGES, missing_assets
+from orgsim.dashboard.charts import Timeline, nice_ceiling
+from orgsim.dashboard.export import csv_bytes, per_tick_table
+from orgsim.dashboard.lockstep import Lockstep
+from orgsim.dashboard.orgview import OrgView, layout
+from orgsim.dashboard.server import check_port, command
+from orgsim.dashboard.settings import OrgChoice, Settings, from_scenario, load_factor, notes
+from orgsim.design import RESPONSIVE, SILOED, from_coupling
+from orgsim.errors import OrgsimError
+from orgsim.metrics import MEASURES, adaptation_table
+
+SMALL = Settings().with_environment(arrival_rate=3.6).changed(members=40, horizon=200)  # as loaded as 100 at 9
+
+
+# --- lockstep -------------------------------------------------------------------------------------
+def test_both_organisations_see_identical_arrivals_after_a_manual_shock():
+    run = Lockstep(SMALL)
+    run.step(30)
+    mark = run.shock("needs", 0.8)
+    run.step(30)
+    left, right = run.models
+    assert (mark.tick, mark.layer, mark.source) == (30, "needs", "you")
+    assert left.environment.shock_log == right.environment.shock_log
+    assert [s[0] for s in left.environment.shock_log].count(30) == 1
+    np.testing.assert_array_equal(left.timeseries().arrived, right.timeseries().arrived)
+    np.testing.assert_array_equal(left.environment.mix, right.environment.mix)
+    np.testing.assert_array_equal(left.environment.templates, right.environment.templates)
+    # ... and the two organisations still differ in what they made of it.
+    assert left.timeseries().value_delivered.sum() != right.timeseries().value_delivered.sum()
+
+    calm = Lockstep(SMALL)
+    calm.step(60)
+    mix_without = calm.models[0].environment.mix
+    assert np.abs(left.environment.mix - mix_without).sum() > 0.3  # the shock really moved the mix
+
+
+def test_step_stops_at_the_horizon_and_shock_after_it_is_refused():
+    run = Lockstep(Settings(members=20, horizon=25))
+    assert run.step(10) == 10
+    assert run.step(100) == 15
+    assert run.tick == 25 and run.finished and run.step() == 0
+    with pytest.raises(OrgsimError, match="Reset"):
+        run.shock("rules")
+    with pytest.raises(OrgsimError, match="allowed: needs, technology, rules, volume"):
+        Lockstep(SMALL).shock("weather")
+
+
+def test_reset_rebuilds_both_models_from_the_same_seed():
+    run = Lockstep(SMALL)
+    run.step(20)
+    first = run.models[0].timeseries().value_delivered.to_numpy()
+    run.reset()
+    assert run.tick == 0 and run.shocks() == ()
+    run.step(20)
+    np.testing.assert_array_equal(run.models[0].timeseries().value_delivered, first)
+    run.reset(SMALL.with_side("right", OrgChoice(kind="hybrid", coupling=0.25)))
+    assert run.models[1].design == from_coupling(0.25)
+
+
+# --- settings -------------------------------------------------------------------------------------
+def test_settings_from_a_scenario_file_and_bad_files(tmp_path):
+    s = from_scenario("scenarios/demand-shock.toml")
+    assert (s.left.kind, s.right.kind, s.horizon) == ("siloed", "responsive", 500)
+    assert [sh.tick for sh in s.environment.shocks] == [150, 300]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[environment]\nturbulence = 3\n")
+    with pytest.raises(OrgsimError, match=r"bad.toml: environment.turbulence: .*less than or equal to 1"):
+        from_scenario(bad)
+
+
+def test_invalid_choices_are_one_line_errors_and_odd_ones_are_explained():
+    with pytest.raises(OrgsimError, match=r"environment.arrival_rate: .*greater than 0"):
+        SMALL.with_environment(arrival_rate=-1.0)
+    with pytest.raises(OrgsimError, match=r"members: .*greater than or equal to 10"):
+        SMALL.changed(members=3)
+    with pytest.raises(OrgsimError, match=r"Wait at each hand-off \(days\) must be in \[0, 20\]"):
+        OrgChoice().with_lever("handoff_delay", 50)
+    assert OrgChoice(kind="responsive").with_lever("handoff_delay", 7).design().handoff_delay == 7
+    assert OrgChoice().with_lever("cadence.structure", 21).design().cadence.structure == 21
+
+    assert notes(SMALL) == []
+    same = SMALL.with_side("right", OrgChoice(kind="siloed"))
+    assert any("same design" in n for n in notes(same))
+    assert same.names() == ("Silo'd (left)", "Silo'd (right)")
+    swamped = SMALL.with_environment(arrival_rate=9.0)
+    assert load_factor(swamped) > 1.3 and any("swamped" in n for n in notes(swamped))
+    slow_handoffs = SMALL.with_side("left", OrgChoice().with_lever("handoff_delay", 20))
+    assert any("past its 60-day deadline" in n for n in notes(slow_handoffs))
+    # Changing the regime brings turbulence back to the regime's own level.
+    assert SMALL.with_environment(regime="chaotic").environment.effective_turbulence == 1.0
+
+
+# --- leadership numbers ---------------------------------------------------------------------------
+def test_durations_and_moments_in_days_or_weeks():
+    assert leadership.duration(60, "weeks") == "12 weeks"
+    assert leadership.duration(5, "weeks") == "1 week"
+    assert leadership.duration(7, "weeks") == "1.4 weeks"
+    assert leadership.duration(1, "days") == "1 day"
+    assert leadership.when(152, "weeks") == "week 30"
+    assert leadership.when(152, "days") == "day 152"
+
+
+def test_recovery_is_confirmed_only_after_it_held():
+    # Value 10 per tick, halved for 20 ticks after a shock at tick 100, then back.
+    value = np.full(260, 10.0)
+    value[100:120] = 5.0
+    frame = pd.DataFrame({"value_delivered": value, "alignment": np.ones(260)})
+    shock = leadership.ShockMark(100, "rules", 0.7, "you")
+    table = adaptation_table(frame, [(100, "rules", 0.7, True)])
+    full = leadership.recoveries(table, (shock,), 260)[0]
+    assert full.status == "recovered" and 20 <= full.ticks <= 50
+    early = leadership.recoveries(adaptation_table(frame.iloc[:130], [(100, "rules", 0.7, True)]), (shock,), 130)
+    assert early[0].status == "not yet" and early[0].ticks == 30
+    holding = leadership.recoveries(table, (shock,), int(100 + full.ticks + leadership.HOLD - 1))[0]
+    assert holding.status == "too early"
+    flat = leadership.recoveries(table[table.measure == "alignment"], (shock,), 260, "alignment")[0]
+    assert flat.status == "no dip" and flat.text("weeks") == "no dip"
+
+
+def test_kpis_and_verdict_follow_the_numbers():
+    run = Lockstep(SMALL)
+    assert "about to receive" in leadership.verdict(run.snapshot())
+    run.step(40)
+    snap = run.snapshot()
+    left, right = leadership.kpis(snap)
+    frames = snap.frames
+    assert left.value_total == pytest.approx(frames[0].value_delivered.sum())
+    assert right.failure_share == pytest.approx(frames[1].failure_demand.tail(leadership.RECENT).mean())
+    assert left.recovery is None and "8 weeks of identical demand" in leadership.verdict(snap)
+    run.shock("rules")
+    run.step(5)
+    assert "too early to tell" in leadership.verdict(run.snapshot())
+    run.step(100)
+    snap = run.snapshot()
+    sentence = leadership.verdict(snap)
+    assert "new regulation in week 8" in sentence.lower()
+    rows = leadership.adaptation_rows(snap)
+    assert len(rows) == 1 and rows[0].shock.layer == "rules"
+    assert leadership.kpis(snap)[0].recovery == rows[0].value[0]
+
+
+# --- figures and exports --------------------------------------------------------------------------
+def test_exports_hold_every_tick_of_both_runs_and_the_shocks():
+    run = Lockstep(SMALL)
+    run.step(12)
+    run.shock("technology", 0.5)
+    run.step(3)
+    snap = run.snapshot()
+    table = pd.read_csv(io.BytesIO(csv_bytes(snap)), keep_default_na=False)
+    assert len(table) == 30 and list(table.side.unique()) == ["left", "right"]
+    assert set(MEASURES) <= set(table.columns)
+    assert table.loc[table.tick == 12, "shocks_applied"].tolist() == ["technology:0.50:you"] * 2
+    assert (table.loc[table.tick != 12, "shocks_applied"] == "").all()
+    assert per_tick_table(snap).equals(per_tick_table(snap))
+    timeline = Timeline(snap.settings)
+    timeline.update(snap)
+    assert timeline.frame()[:2] == b"\xff\xd8"  # JPEG for live frames
+    assert timeline.export_png()[:8] == b"\x89PNG\r\n\x1a\n"
+    people = OrgView(snap.settings, run.models[0].capabilities.names)
+    people.update(snap)
+    assert people.frame()[:2] == b"\xff\xd8"
+
+
+def test_org_view_layout_and_axis_rounding():
+    groups = np.array([0, 0, 0, 1, 2, 2])
+    xy, spacing = layout(groups, np.array([1, 0, 1, 1, 2, 0]), 3)
+    assert xy.shape == (6, 2) and spacing > 0
+    # every group's dots sit around its own cell centre, away from the others
+    centres = np.array([xy[groups == g].mean(axis=0) for g in range(3)])
+    assert np.all(np.diff(centres[:, 0]) > 0.5)
+    assert [nice_ceiling(x) for x in (0.7, 1.0, 13.0, 260.0)] == [0.8, 1.0, 15.0, 300.0]
+
+
+# --- the page, in process ------------------------------------------------------------------------
+def render_page():
+    box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    return rc
+
+
+def click(rc, ref: str) -> None:
+    rc.find(v.Btn, meta_ref=ref).widget.click()
+
+
+def text(rc, ref: str) -> str:
+    widget = rc.find(meta_ref=ref).widget
+    return "".join(str(c) for c in widget.children) if hasattr(widget, "children") else str(widget)
+
+
+@pytest.fixture
+def page(monkeypatch):
+    """A rendered page and its session's lockstep models."""
+    sessions = []
+    original = Lockstep.__init__
+
+    def spy(self, settings):
+        original(self, settings)
+        sessions.append(self)
+
+    monkeypatch.setattr(Lockstep, "__init__", spy)
+    rc = render_page()
+    assert len(sessions) == 1
+    yield rc, sessions[0]
+    rc.close()
+
+
+def test_page_step_shock_and_reset_drive_both_models(page):
+    rc, run = page
+    assert text(rc, "clock") == "Week 0 of 100"
+    for _ in range(10):
+        click(rc, "step")
+    assert run.tick == 10 and all(len(m.timeseries()) == 10 for m in run.models)
+    assert text(rc, "clock") == "Week 2 of 100"
+    value = rc.find(meta_ref="kpi-left-Value delivered").widget.children[0]
+    assert value == f"{run.models[0].timeseries().value_delivered.sum():,.0f}"
+
+    click(rc, "shock-rules")
+    logs = [m.environment.shock_log for m in run.models]
+    assert logs[0] == logs[1] == [(10, "rules", Settings().shock_magnitude, True)]
+    assert "New regulation" in rc.find(meta_ref="shocks").widget.unsafe_innerHTML
+    assert "new regulation" in text(rc, "verdict")
+    click(rc, "step")
+    assert run.models[0].timeseries().arrived.tolist() == run.models[1].timeseries().arrived.tolist()
+
+    old = run.models
+    click(rc, "reset")
+    assert run.tick == 0 and run.models[0] is not old[0] and run.shocks() == ()
+    assert text(rc, "clock") == "Week 0 of 100"
+    assert "about to receive" in text(rc, "verdict")
+
+
+def test_page_preset_selection_changes_the_model_design(page):
+    rc, run = page
+    right_kind = rc.find(v.BtnToggle, meta_ref="right-kind").widget
+    right_kind.v_model = 2  # Hybrid: applied at once at tick 0
+    assert run.models[1].design == from_coupling(0.5)
+    rc.find(v.Slider, meta_ref="right-coupling").widget.v_model = 0.2
+    assert run.models[1].design == from_coupling(0.2)
+    rc.find(v.BtnToggle, meta_ref="left-kind").widget.v_model = 1  # Responsive
+    assert run.models[0].design == RESPONSIVE
+
+    click(rc, "step")  # mid-run, a change waits for Reset
+    rc.find(v.BtnToggle, meta_ref="left-kind").widget.v_model = 0  # Silo'd
+    assert run.models[0].design == RESPONSIVE and run.tick == 1
+    rc.find(meta_ref="pending").assert_single()
+    click(rc, "reset")
+    assert run.models[0].design == SILOED and run.tick == 0
+    rc.find(meta_ref="pending").assert_empty()
+
+
+def test_page_time_unit_and_market_sliders(page):
+    rc, run = page
+    rc.find(v.BtnToggle, meta_ref="time_unit").widget.v_model = 0  # days
+    assert text(rc, "clock") == "Day 0 of 500"
+    rc.find(v.Slider, meta_ref="arrival_rate").widget.v_model = 12.0
+    assert run.settings.environment.arrival_rate == 12.0
+    assert run.models[0].environment.arrival_rate == 12.0
+    rc.find(v.Slider, meta_ref="arrival_rate").widget.v_model = 30.0
+    assert any("swamped" in w.children[0] for w in rc.find(v.Alert).widgets if w.children)
+
+
+def test_page_play_runs_in_a_thread_until_paused(page):
+    rc, run = page
+    click(rc, "play")
+    deadline = time.monotonic() + 20
+    while run.tick < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    click(rc, "play")  # now labelled Pause
+    time.sleep(0.6)
+    stopped = run.tick
+    time.sleep(0.6)
+    assert 4 <= stopped == run.tick
+
+
+def test_every_page_has_its_own_models(page):
+    rc, run = page
+    other = render_page()
+    click(rc, "step")
+    click(rc, "step")
+    assert run.tick == 2
+    assert text(other, "clock") == "Week 0 of 100"
+    other.close()
+
+
+def test_a_bad_scenario_is_shown_in_the_page_not_raised(tmp_path, monkeypatch):
+    bad = tmp_path / "broken.toml"
+    bad.write_text("[run]\nticks = 0\n")
+    monkeypatch.setenv("ORGSIM_DASHBOARD_SCENARIO", str(bad))
+    rc = render_page()
+    assert "broken.toml: run.ticks" in text(rc, "error")
+    rc.find(v.Select, meta_ref="scenario").widget.v_model = "demand-shock.toml"
+    rc.find(meta_ref="error").assert_empty()
+    rc.find(v.Select, meta_ref="scenario").widget.v_model = "broken.toml"
+    assert "broken.toml: run.ticks" in text(rc, "error")
+    rc.close()
+
+
+# --- the server ----------------------------------------------------------------------------------
+def test_server_binds_to_localhost_and_refuses_a_busy_port(tmp_path, capsys):
+    import socket
+
+    args = build_parser().parse_args(["dashboard"])
+    assert (args.host, args.port, args.scenario) == ("127.0.0.1", 8765, None)
+    line = " ".join(command(args.host, args.port))
+    assert "run orgsim.dashboard.app --host 127.0.0.1 --port 8765" in line and "--production" in line
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(OrgsimError, match=f"cannot listen on 127.0.0.1:{port}"):
+            check_port("127.0.0.1", port)
+    assert main(["dashboard", "--scenario", str(tmp_path / "missing.toml")]) == 2
+    assert capsys.readouterr().err.strip().endswith("missing.toml: no such scenario file")
+    assert missing_assets(tmp_path) == list(PACKAGES)
+

@@ -22,6 +22,7 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 EXPECTED = {
     "01-the-argument.ipynb",
+    "02-scenario-sweeps.ipynb",
     "03-pace-layers.ipynb",
     "04-march-1991.ipynb",
 }

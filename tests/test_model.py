@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from orgsim.agents import Member
 from orgsim.demands import DemandBook
 from orgsim.design import MANAGEMENT_LAYERS, OrgDesign
-from orgsim.environment import LAYERS
+from orgsim.environment import LAYERS, DemandEnvironment, EnvironmentConfig
 from orgsim.errors import OrgsimError
-from orgsim.metrics import COUNTS, MEASURES
+from orgsim.metrics import COUNTS, MEASURES, overlap
 from orgsim.model import SKILL_FLOOR, OrgModel
 from orgsim.sensing import Sensor
 
@@ -312,13 +312,14 @@ def test_without_capacity_everything_expires_at_its_deadline():
 
 
 def test_full_organisation_refuses_what_it_cannot_hold():
-    environment, seed, _ = _one_capability_world(deadline=10)
+    environment, seed, work = _one_capability_world(deadline=10)
     model = OrgModel("siloed", environment, members=10, capacity=1e-6, wip_limit=0.5, seed=seed)
     df = model.run(60).timeseries()
     # Intake comes before expiry: a tick takes in what fits beside the demands held at the last tick's end.
     free = 5 - df.wip.shift(fill_value=0)
     np.testing.assert_array_equal(df.refused, df.arrived - np.minimum(df.arrived, free))
     assert df.wip.max() == 5 and df.refused.sum() > 0
+    np.testing.assert_allclose(df.value_lost_refused, df.refused * work)  # every demand is worth its work
 
 
 @pytest.mark.parametrize("design", ["siloed", "responsive"])
@@ -582,3 +583,45 @@ def test_strategy_refuses_demand_types_it_does_not_serve(small_model):
     assert df.wip.max() < model.wip_limit * 50  # never full: every refusal is strategy's
     assert abs(share - unserved) < 4 * np.sqrt(unserved * (1 - unserved) / n)
     assert df.alignment_needs.iloc[0] == pytest.approx(1 - unserved)  # planned mix leaves those types out
+
+
+def test_arrivals_are_the_environment_streams_whatever_the_organisation():
+    """The model's environment draws from the first of two streams spawned from the seed: a stand-alone
+    environment on that stream produces exactly the demands the organisation saw arrive."""
+    world = EnvironmentConfig(regime="chaotic", arrival_rate=small_arrival_rate(),
+                              shocks=[{"tick": 30, "layer": "volume", "magnitude": 0.5}])
+    model = OrgModel("responsive", world, members=30, seed=11).run(120)
+    alone = DemandEnvironment(world, np.random.default_rng(11).spawn(2)[0])
+    counts = [len(alone.step().types) for _ in range(120)]
+    assert model.timeseries().arrived.tolist() == counts
+    assert model.environment.shock_log == alone.shock_log
+
+
+def test_founding_headcount_follows_need_so_technology_alignment_starts_at_the_overlap():
+    """Cogs (no flexible capacity) work only at home, so at the first tick capacity by capability is
+    headcount by home unit x skill, and alignment_technology is its overlap with the work needed."""
+    environment, seed, steps = _two_step_world(regulated=False)
+    model = OrgModel("siloed", environment, members=37, seed=seed, specialisation=1.0, fluidity=0.0,
+                     exploration=0.0)
+    need = model.environment.templates[0]
+    headcount = np.bincount(model.home, minlength=len(need))
+    assert headcount.sum() == 37 and set(np.flatnonzero(headcount)) == set(np.flatnonzero(need))
+    df = model.run(1).timeseries()
+    assert df.alignment_technology.iloc[0] == pytest.approx(overlap(headcount.astype(float), need))
+
+
+def test_structure_moves_members_at_its_cadence():
+    """After a technology shock, structure re-plans headcount at multiples of its cadence; ``moves``
+    counts the members whose home unit changed, and nobody moves at any other tick."""
+    shock = [{"tick": 20, "layer": "technology", "magnitude": 1.0}]
+    model = OrgModel("siloed", {"regime": "clear", "arrival_rate": small_arrival_rate(), "shocks": shock},
+                     members=30, seed=5, cadence={"structure": 25}, sensing_delay=0)
+    moved = []
+    for _ in range(150):
+        home = model.home.copy()
+        model.step()
+        moved.append(int((home != model.home).sum()))
+    moves = model.timeseries().moves
+    assert moves.tolist() == moved
+    assert moves.sum() > 0
+    assert set(np.flatnonzero(moves.to_numpy())) <= {25, 50, 75, 100, 125}

@@ -87,17 +87,14 @@ class Comparison:
         return pd.DataFrame(rows, columns=["organisation", "measure", "mean", "ci_low", "ci_high", "n"])
 
     def band(self, measure: str, window: int = 10) -> pd.DataFrame:
-        """Per organisation and tick: mean and 95 % CI over seeds of the smoothed ``measure``."""
+        """Per organisation and tick: mean and 95 % CI over seeds of the smoothed ``measure``. Ticks where
+        a run has no value (lead time when nothing was delivered) are left out, not counted as 0."""
         frames = []
         for org in self.organisations:
             sel = self.timeseries[self.timeseries.organisation == org]
             wide = sel.pivot(index="tick", columns="seed", values=measure)
-            smooth = np.column_stack(
-                [moving_average(np.nan_to_num(wide[c].to_numpy()), window) for c in wide.columns]
-            )
-            n = smooth.shape[1]
-            mean = smooth.mean(axis=1)
-            half = _t_half_width(smooth, n)
+            smooth = np.column_stack([moving_average(wide[c].to_numpy(), window) for c in wide.columns])
+            mean, half = _mean_t_half_width(smooth)
             frames.append(pd.DataFrame({
                 "organisation": org, "tick": wide.index, "mean": mean,
                 "ci_low": mean - half, "ci_high": mean + half,
@@ -105,12 +102,16 @@ class Comparison:
         return pd.concat(frames, ignore_index=True)
 
 
-def _t_half_width(samples: np.ndarray, n: int) -> np.ndarray:
-    if n < 2:
-        return np.zeros(len(samples))
+def _mean_t_half_width(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: mean of the finite values (NaN if none) and half-width of their 95 % t-interval (0 if < 2)."""
     from scipy import stats
 
-    return stats.t.ppf(0.975, n - 1) * samples.std(axis=1, ddof=1) / np.sqrt(n)
+    finite = np.isfinite(samples)
+    n = finite.sum(axis=1)
+    mean = np.divide(np.where(finite, samples, 0.0).sum(axis=1), n, out=np.full(len(n), np.nan), where=n > 0)
+    squares = (np.where(finite, samples - mean[:, None], 0.0) ** 2).sum(axis=1)
+    var = np.divide(squares, n - 1, out=np.zeros(len(n)), where=n > 1)
+    return mean, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(var / np.maximum(n, 1))
 
 
 def compare(

@@ -89,11 +89,16 @@ class MeasureLog:
 
 
 def moving_average(x: np.ndarray, window: int) -> np.ndarray:
-    """Trailing moving average; the first ``window - 1`` values average what exists so far."""
-    c = np.cumsum(np.insert(np.asarray(x, dtype=float), 0, 0.0))
+    """Trailing moving average; the first ``window - 1`` values average what exists so far. Values that
+    are not finite (a lead time when nothing was delivered) are left out; NaN where a window has none."""
+    x = np.asarray(x, dtype=float)
+    finite = np.isfinite(x)
+    c = np.cumsum(np.insert(np.where(finite, x, 0.0), 0, 0.0))
+    k = np.cumsum(np.insert(finite, 0, False))
     idx = np.arange(1, len(x) + 1)
     lo = np.maximum(idx - window, 0)
-    return (c[idx] - c[lo]) / (idx - lo)
+    count = k[idx] - k[lo]
+    return np.divide(c[idx] - c[lo], count, out=np.full(len(x), np.nan), where=count > 0)
 
 
 def adaptation(

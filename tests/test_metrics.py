@@ -76,6 +76,16 @@ def test_moving_average_by_hand_and_against_pandas():
         np.testing.assert_allclose(moving_average(x, window), expected, rtol=1e-9, atol=1e-12)
 
 
+def test_moving_average_leaves_out_ticks_without_a_value():
+    x = np.array([np.nan, 4.0, np.nan, np.nan, np.nan, 8.0])
+    np.testing.assert_array_equal(moving_average(x, 2), [np.nan, 4.0, 4.0, np.nan, np.nan, 8.0])
+    np.testing.assert_array_equal(moving_average(x, 10), [np.nan, 4.0, 4.0, 4.0, 4.0, 6.0])
+    y = np.random.default_rng(2).normal(size=100)
+    y[::3] = np.nan
+    expected = pd.Series(y).rolling(7, min_periods=1).mean().to_numpy()
+    np.testing.assert_allclose(moving_average(y, 7), expected, rtol=1e-9)
+
+
 @pytest.mark.parametrize("n", [2, 5, 30])
 def test_mean_ci_matches_scipy_t_interval(n):
     v = np.random.default_rng(n).normal(10.0, 3.0, n)
@@ -232,13 +242,13 @@ def test_measure_log_grows_and_types_counts_as_integers():
 # --- over seeds: the comparison's table and bands -------------------------------------------------------
 
 
-def _comparison(values: dict[str, list[np.ndarray]]) -> Comparison:
-    """A comparison of hand-made runs: ``values[organisation][i]`` is seed i's value_delivered series."""
+def _comparison(values: dict[str, list[np.ndarray]], measure: str = "value_delivered") -> Comparison:
+    """A comparison of hand-made runs: ``values[organisation][i]`` is seed i's series of ``measure``."""
     results = []
     for org, series in values.items():
         for seed, x in enumerate(series):
             df = pd.DataFrame({name: np.zeros(len(x)) for name in MEASURES}).rename_axis("tick")
-            df["value_delivered"] = x
+            df[measure] = x
             shocks = pd.DataFrame(columns=["tick", "layer", "magnitude", "scheduled"])
             results.append(RunResult(org, seed, df, summarise(df, [], warmup=0), shocks))
     return collect(validate_scenario({}), results)
@@ -271,3 +281,13 @@ def test_comparison_band_is_smoothed_mean_and_ci_per_tick():
     np.testing.assert_allclose(band["mean"], mean)
     np.testing.assert_allclose(band.ci_low, mean - half)
     np.testing.assert_allclose(band.ci_high, mean + half)
+
+
+def test_band_of_lead_time_leaves_out_ticks_without_deliveries():
+    """Lead time is NaN when nothing is delivered: a band must not average those ticks in as zero."""
+    lead = np.array([np.nan, np.nan, 20.0, np.nan, 22.0, 21.0])
+    band = _comparison({"siloed": [lead, lead + 2, lead + 4]}, "lead_time").band("lead_time", window=2)
+    np.testing.assert_array_equal(band["mean"].isna(), [True, True, False, False, False, False])
+    np.testing.assert_allclose(band["mean"].iloc[2:], [22.0, 22.0, 24.0, 23.5])
+    half = stats.t.ppf(0.975, 2) * 2.0 / np.sqrt(3)  # the three seeds are 2 apart: s.d. 2
+    np.testing.assert_allclose(band.ci_high.iloc[2:] - band["mean"].iloc[2:], half)

@@ -43,6 +43,26 @@ def test_stored_without_outputs(path: Path):
                        f"with `jupyter nbconvert --clear-output --inplace {path.relative_to(NOTEBOOK_DIR.parent)}`")
 
 
+def _cells(name: str) -> list:
+    return nbformat.read(NOTEBOOK_DIR / name, as_version=4).cells
+
+
+def test_workshop_asks_the_room_to_predict_before_each_run():
+    cells = _cells("01-the-argument.ipynb")
+    predict = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and "**Predict.**" in c.source]
+    assert len(predict) >= 3, "a Predict cell before the stable market, the shock and the crossover"
+    for i in predict:  # the run it asks about comes straight after
+        assert cells[i + 1].cell_type == "code", f"cell {i + 1} follows a Predict cell but is not a run"
+
+
+@pytest.mark.parametrize("name", ["01-the-argument.ipynb", "03-pace-layers.ipynb", "04-march-1991.ipynb"])
+def test_suggested_answers_are_collapsed(name: str):
+    answers = [c for c in _cells(name) if c.cell_type == "code" and c.source.startswith("# Suggested answer")]
+    assert len(answers) >= 2, f"{name}: two or three exercises with suggested answers"
+    hidden = [c.metadata.get("jupyter", {}).get("source_hidden") for c in answers]
+    assert all(hidden), f"{name}: every suggested answer is stored collapsed (jupyter.source_hidden)"
+
+
 @pytest.fixture(scope="session")
 def kernel_specs(tmp_path_factory) -> KernelSpecManager:
     """A kernel spec "python3" that starts this interpreter's ipykernel, whatever is installed elsewhere."""

@@ -625,3 +625,12 @@ def test_structure_moves_members_at_its_cadence():
     assert moves.tolist() == moved
     assert moves.sum() > 0
     assert set(np.flatnonzero(moves.to_numpy())) <= {25, 50, 75, 100, 125}
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(levers=levers, world=worlds, seed=st.integers(0, 2**31))
+def test_any_design_is_reproducible_bit_for_bit(levers, world, seed):
+    design = OrgDesign.model_validate(levers)
+    a, b = (OrgModel(design, world, members=12, seed=seed).run(40) for _ in range(2))
+    pd.testing.assert_frame_equal(a.timeseries(), b.timeseries(), check_exact=True)
+    pd.testing.assert_frame_equal(a.shocks(), b.shocks(), check_exact=True)

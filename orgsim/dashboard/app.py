@@ -9,6 +9,7 @@ in the page as one line, never raised.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -50,12 +51,13 @@ CSS = """
 .orgsim-verdict { font-size: 1.45rem; line-height: 1.4; font-weight: 500; padding: 14px 20px;
   border-left: 6px solid #37474f; background: #f5f7f8; border-radius: 4px; margin-bottom: 8px; }
 .orgsim-card { border-radius: 6px; padding: 10px 16px 12px; background: #fff;
-  box-shadow: 0 1px 4px rgba(0,0,0,.18); width: 100%; }
+  box-shadow: 0 1px 4px rgba(0,0,0,.18); width: 100%; height: 100%; }
 .orgsim-card-title { font-size: 1.3rem; font-weight: 700; margin-bottom: 4px; }
-.orgsim-kpi-label { font-size: .85rem; color: #555; text-transform: uppercase; letter-spacing: .03em; }
-.orgsim-kpi-value { font-size: 2.0rem; font-weight: 700; line-height: 1.15; }
+.orgsim-kpi-label { font-size: .8rem; color: #555; text-transform: uppercase; letter-spacing: .02em;
+  white-space: nowrap; }
+.orgsim-kpi-value { font-size: 1.9rem; font-weight: 700; line-height: 1.15; white-space: nowrap; }
 .orgsim-kpi-sub { font-size: .9rem; color: #555; }
-.orgsim-kpi-words { font-size: 1.35rem; padding: 6px 0 4px; }
+.orgsim-kpi-words { font-size: 1.3rem; padding: 6px 0 4px; white-space: normal; }
 .orgsim-tiles { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 6px 20px; }
 .orgsim-clock { font-size: 1.25rem; font-weight: 600; color: #37474f; }
 .orgsim-section { font-size: 1.15rem; font-weight: 700; margin: 14px 0 4px; color: #37474f; }
@@ -251,19 +253,19 @@ def KpiCards(snap: Snapshot):
             lead = ""
             if other > 0 and kpi.value_total > 0:
                 diff = kpi.value_total / other - 1
-                lead = f"{diff:+.0%} vs the other" if abs(diff) >= 0.005 else "same as the other"
+                lead = f"{diff:+.0%} vs the other" if abs(diff) >= 0.005 else "as much as the other"
             KpiCard(name, colour, kpi, unit, lead, side=("left", "right")[i])
 
 
 @solara.component
 def KpiCard(name: str, colour: str, kpi: Kpis, unit: str, lead: str, side: str):
-    rate = f"{kpi.value_rate:,.0f} per {unit[:-1]} now" if kpi.value_rate == kpi.value_rate else ""
+    rate = f"{kpi.value_rate:,.0f} a {unit[:-1]} now" if kpi.value_rate == kpi.value_rate else ""
     recovery = kpi.recovery.text(unit) if kpi.recovery else "no shock yet"
     tiles = [
         ("Value delivered", f"{kpi.value_total:,.0f}", " · ".join(x for x in (rate, lead) if x)),
-        ("Recovery from last shock", recovery, "back to 90 % of value before it" if kpi.recovery else ""),
-        ("Failure demand", _percent(kpi.failure_share), "share of recent work that is rework or waste"),
-        ("Alignment now", _percent(kpi.alignment), "effort where customers need it"),
+        ("Recovery", recovery, "after the last shock, to 90 % of the value before it"),
+        ("Failure demand", _percent(kpi.failure_share), "of recent work: rework and waste"),
+        ("Alignment now", _percent(kpi.alignment), "of effort where customers need it"),
     ]
     with solara.Div(classes=["orgsim-card"], style={"border-top": f"6px solid {colour}"}).meta(ref=f"card-{side}"):
         solara.Div(children=[name], classes=["orgsim-card-title"], style={"color": colour})
@@ -271,7 +273,7 @@ def KpiCard(name: str, colour: str, kpi: Kpis, unit: str, lead: str, side: str):
             for label, value, sub in tiles:
                 with solara.Div():
                     solara.Div(children=[label], classes=["orgsim-kpi-label"])
-                    words = [] if value[:1].isdigit() or value.endswith("%") else ["orgsim-kpi-words"]
+                    words = [] if re.fullmatch(r"[\d,.]+%?", value) else ["orgsim-kpi-words"]
                     solara.Div(children=[value], classes=["orgsim-kpi-value", *words]).meta(ref=f"kpi-{side}-{label}")
                     solara.Div(children=[sub], classes=["orgsim-kpi-sub"])
 

@@ -177,7 +177,7 @@ class Timeline(LiveFigure):
                     self.invalidate()
             for shock in snap.shocks[self._marked:]:
                 self._mark(shock)
-            self._marked = len(snap.shocks)
+                self._marked += 1
 
     @staticmethod
     def _fit(measure: str, scale: str, y: np.ndarray, current: tuple[float, float]) -> tuple[float, float]:
@@ -200,7 +200,8 @@ class Timeline(LiveFigure):
             ax.axvline(x, color=colour, ls=style, lw=2.0, alpha=0.9)
             if i < 2:
                 label = SHOCK_NOUNS[shock.layer].capitalize() + (" (unplanned)" if shock.source == "world" else "")
-                ax.annotate(label, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -2),
-                            textcoords="offset points", va="top", fontsize=10, color=colour, fontweight="bold",
+                height = 0.03 + 0.09 * (self._marked % 3)  # staggered, in the empty bottom of the panel
+                ax.annotate(label, (x, height), xycoords=("data", "axes fraction"), xytext=(4, 0),
+                            textcoords="offset points", va="bottom", fontsize=10, color=colour, fontweight="bold",
                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
         self.invalidate()

@@ -70,12 +70,15 @@ def recoveries(table: pd.DataFrame, shocks: tuple[ShockMark, ...], tick: int,
         end = shocks[i + 1].tick if i + 1 < len(shocks) else tick
         observed = end - row.tick
         rec = row.recovery_ticks
-        if not np.isfinite(rec):
+        last = i + 1 == len(shocks)
+        if observed <= 0:
+            status = "too early" if last else "cut short"
+        elif not np.isfinite(rec):
             status = "no data"
         elif row.censored:
-            status = "not yet" if i + 1 == len(shocks) else "cut short"
+            status = "not yet" if last else "cut short"
         elif rec + HOLD > observed:
-            status = "too early" if i + 1 == len(shocks) else "cut short"
+            status = "too early" if last else "cut short"
         else:
             status = "no dip" if rec == 0 else "recovered"
         out.append(Recovery(status, observed if status == "not yet" else rec, float(row.loss)))
@@ -147,21 +150,35 @@ def verdict(snap: Snapshot) -> str:
         done = "kept delivering" if rgood.status == "no dip" else f"recovered in {duration(rgood.ticks, unit)}"
         return f"{_cap(since)}, {good} {done}; {bad} has not recovered after {elapsed}."
     if "not yet" in (ra.status, rb.status) and snap.tick - last.tick >= HOLD:
-        return _value_sentence(f"{_cap(elapsed)} {since}, neither organisation has recovered yet", a, b, ka, kb)
-    return (f"{_cap(shock_noun(last))} hit both organisations {elapsed} ago "
-            f"(in {when(last.tick, unit)}): too early to tell who recovers faster.")
+        since_shock = [float(f.value_delivered.iloc[last.tick:].sum()) for f in snap.frames]
+        gap = _more((a, since_shock[0]), (b, since_shock[1]))
+        return f"{_cap(elapsed)} {since}, neither organisation has recovered yet{gap and '; since then ' + gap}."
+    ago = "just" if snap.tick == last.tick else f"{elapsed} ago,"
+    return (f"{_cap(shock_noun(last))} hit both organisations {ago} in {when(last.tick, unit)}: "
+            "too early to tell who recovers faster.")
 
 
 def _value_sentence(lead: str, a: str, b: str, ka: Kpis, kb: Kpis) -> str:
-    if ka.value_total <= 0 and kb.value_total <= 0:
-        return f"{lead}, neither organisation has delivered anything yet."
-    (best, kbest), (worst, kworst) = sorted([(a, ka), (b, kb)], key=lambda x: -x[1].value_total)
-    more = kbest.value_total / kworst.value_total - 1 if kworst.value_total > 0 else math.inf
-    if more < 0.03:
-        return f"{lead}, both organisations have delivered about the same value ({kbest.value_total:,.0f})."
-    how = "all of the value" if math.isinf(more) else f"{more:.0%} more value than {worst}"
-    return (f"{lead}, {best} has delivered {how}, with {kbest.failure_share:.0%} of its recent work "
-            f"failure demand against {kworst.failure_share:.0%}.")
+    gap = _more((a, ka.value_total), (b, kb.value_total))
+    if not gap:
+        if ka.value_total <= 0 and kb.value_total <= 0:
+            return f"{lead}, neither organisation has delivered anything yet."
+        return f"{lead}, both organisations have delivered about the same value ({ka.value_total:,.0f})."
+    best, worst = (ka, kb) if ka.value_total >= kb.value_total else (kb, ka)
+    return (f"{lead}, {gap}, with {best.failure_share:.0%} of its recent work failure demand "
+            f"against {worst.failure_share:.0%}.")
+
+
+def _more(a: tuple[str, float], b: tuple[str, float]) -> str:
+    """'the responsive organisation has delivered 12% more value than the silo'd organisation', or ''
+    when neither delivered anything or they are within 3 % of each other."""
+    (best, top), (worst, low) = sorted([a, b], key=lambda x: -x[1])
+    if top <= 0:
+        return ""
+    if low <= 0:
+        return f"{best} has delivered all of the value"
+    more = top / low - 1
+    return f"{best} has delivered {more:.0%} more value than {worst}" if more >= 0.03 else ""
 
 
 def _cap(text: str) -> str:

@@ -1,0 +1,163 @@
+"""End to end: the real ``orgsim dashboard`` server on 127.0.0.1, driven in headless Chromium.
+
+Run in its own pytest process (``pytest -m browser tests/browser``): Playwright's sync API and
+Solara's in-process test tools do not mix in one process. Skipped, with the reason, only when no
+Chromium is installed (``make test`` installs Debian's ``chromium`` when it can).
+
+Set ``ORGSIM_DASHBOARD_SCREENSHOT=docs/img/dashboard.png`` to write the README screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from orgsim.dashboard.server import ensure_assets
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium() -> str | None:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser_path() -> str:
+    path = chromium()
+    if path is None:
+        reason = "no Chromium found (/usr/bin/chromium); `make test` installs Debian's chromium when run as root"
+        print(f"SKIPPED: {reason}")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, browser_path):
+    """``orgsim dashboard`` on a free port; yields its URL; stops it (and its children) afterwards."""
+    ensure_assets()
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orgsim.cli", "dashboard", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"dashboard server did not come up:\n{log.read_text()}")
+            time.sleep(0.2)
+        assert f"open {url} in a browser" in log.read_text()  # the address is printed
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def week(clock) -> int:
+    return int(re.search(r"(?:Week|Day) (\d+)", clock.inner_text()).group(1))
+
+
+def play_until(page, clock, at_least: int, fast: bool = False) -> int:
+    """Press Play, wait until the clock shows week ``at_least`` or later, press Pause; returns the
+    week the run stopped at (once the page has shown every frame sent before the pause)."""
+    from playwright.sync_api import expect
+
+    if fast:
+        page.get_by_role("button", name="Fast").click()
+    page.get_by_role("button", name="Play").click()
+    later = "|".join(str(w) for w in range(at_least, 101))
+    expect(clock).to_have_text(re.compile(rf"Week ({later}) of 100"), timeout=120_000)
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=30_000)
+    shown = week(clock)
+    while (time.sleep(0.5), week(clock))[1] != shown:  # a loaded machine may still be drawing
+        shown = week(clock)
+    return shown
+
+
+def test_step_shock_and_screenshot(server, browser_path, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    shot = Path(os.environ.get("ORGSIM_DASHBOARD_SCREENSHOT") or tmp_path / "dashboard.png")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1250})
+            page.goto(server)
+            clock = page.locator(".orgsim-clock")
+            expect(clock).to_have_text("Week 0 of 100", timeout=30_000)
+            kpis = page.locator(".orgsim-kpi-value")
+            expect(kpis).to_have_count(8)
+            before = kpis.all_inner_texts()
+            assert before[0] == "0"  # nothing delivered yet
+
+            step = page.get_by_role("button", name="Step")
+            for days in range(1, 11):
+                step.click()
+                if days % 5 == 0:
+                    expect(clock).to_have_text(f"Week {days // 5} of 100")
+            expect(page.locator(".orgsim-verdict")).to_contain_text("identical demand")
+            after_steps = kpis.all_inner_texts()
+            assert after_steps != before
+            assert re.fullmatch(r"[\d,]+", after_steps[0]) and after_steps[0] != "0"
+
+            # Play to week 16, hit both with a new regulation, play on for 16 more weeks.
+            play_until(page, clock, 16, fast=True)
+            page.get_by_role("button", name="New regulation").click()
+            table = page.locator(".orgsim-table")
+            expect(table).to_contain_text("New regulation")
+            shocked = int(re.search(r"week (\d+)", table.inner_text()).group(1))
+            assert shocked >= 16
+            verdict = page.locator(".orgsim-verdict")
+            expect(verdict).to_contain_text(f"new regulation hit both organisations just in week {shocked}")
+            marked = kpis.all_inner_texts()
+            assert marked[1] == marked[5] == "too early to tell"  # the recovery tiles of both cards
+            play_until(page, clock, shocked + 16)
+            final = kpis.all_inner_texts()
+            assert final[0] != marked[0] and final[4] != marked[4]  # both delivered more value since
+            assert final[1] != "too early to tell" or final[5] != "too early to tell"
+            expect(verdict).to_contain_text(re.compile(rf"new regulation in week {shocked}\b", re.I))
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            # The page scrolls inside Solara's layout: make the window as tall as the content.
+            height = page.evaluate("Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))")
+            page.set_viewport_size({"width": 1600, "height": min(int(height) + 20, 4000)})
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(shot))
+        finally:
+            browser.close()
+    assert shot.stat().st_size > 50_000

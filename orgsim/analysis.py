@@ -387,9 +387,9 @@ def plot_sensitivity(table: pd.DataFrame, path: str | Path | None = None, measur
 def write_report(folder: str | Path, out: str | Path | None = None) -> list[Path]:
     """Write the tables (CSV), figures (PNG) and ``report.md`` for a results folder; returns the paths.
 
-    Always: summary.csv and report.md. With two organisations and a swept parameter: crossover.csv,
-    crossings.csv, value_delivered.png and crossover_map.png (two or more parameters) or
-    crossover.png (one). With shocks: adaptation.csv and adaptation.png. With a sobol or morris
+    Always: summary.csv and report.md. With two organisations: crossover.csv; and with a swept
+    parameter also crossings.csv, value_delivered.png and crossover_map.png (two or more parameters)
+    or crossover.png (one). With shocks: adaptation.csv and adaptation.png. With a sobol or morris
     sweep: sensitivity.csv and sensitivity.png.
     """
     folder = Path(folder)
@@ -437,6 +437,15 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> list[Path
         md += ["![value delivered](value_delivered.png)", "",
                "- [crossover.csv](crossover.csv): difference per point with its 95 % CI and the winner",
                "- [crossings.csv](crossings.csv): where the difference changes sign", ""]
+    elif len(orgs) >= 2:
+        a, b = pair(runs)
+        row = crossover(runs).iloc[0]
+        written.append(_csv(crossover(runs), out / "crossover.csv"))
+        md += [f"## {a} versus {b}", "",
+               f"{a} minus {b}, value delivered per tick (paired by seed): {row.difference:+.2f} "
+               f"[{row.ci_low:+.2f}, {row.ci_high:+.2f}]; "
+               + (f"{row.winner} delivers more." if row.winner != "neither" else "the 95 % CI includes 0."), "",
+               "- [crossover.csv](crossover.csv): the difference with its 95 % CI", ""]
 
     adapt = adaptation(runs)
     if not adapt.empty:

@@ -158,3 +158,17 @@ def test_timeseries_load_lazily_with_filters(grid):
                                       columns=["run_id", "tick", "value_delivered"])
     assert len(series) == 6 * 80 and series.run_id.nunique() == 6
     assert np.all(series.groupby("run_id").tick.max() == 79)
+
+
+@pytest.mark.parametrize(("sweep", "expected"), [
+    (None, {"crossover.csv"}),
+    ({"parameters": {"environment.turbulence": {"values": [0.0, 1.0]}}},
+     {"crossover.csv", "crossings.csv", "crossover.png", "value_delivered.png"}),
+], ids=["one-point", "one-parameter"])
+def test_report_files_follow_the_design(sweep, expected, tmp_path):
+    scenario = validate_scenario({**BASE, "run": {**BASE["run"], "seeds": 2}, "sweep": sweep})
+    run_sweep(scenario, tmp_path, workers=1)
+    written = {p.name for p in analysis.write_report(tmp_path, tmp_path / "report")}
+    assert written == {"summary.csv", "adaptation.csv", "adaptation.png", "report.md"} | expected
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "## responsive versus siloed" in report

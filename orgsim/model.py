@@ -63,8 +63,9 @@ class OrgModel(mesa.Model):
         Most demands in the organisation per member, > 0. Demands arriving when it is full are
         refused (value lost), as are demands of types outside the current strategy.
     seed:
-        Seed of all randomness. The environment draws from its own stream, so every design given
-        the same seed faces the same demands; the same seed and settings give identical results.
+        Seed of all randomness, a whole number >= 0 (or None). The environment draws from its own
+        stream, so every design given the same seed faces the same demands; the same seed and settings
+        give identical results.
     **levers:
         Overrides of single design levers, e.g. ``handoff_delay=5`` or ``cadence={"structure": 21}``.
     """
@@ -84,6 +85,10 @@ class OrgModel(mesa.Model):
         _check_range("capacity", capacity, 1e-9, 1e6)
         _check_range("item_rate", item_rate, 1e-9, 1e6)
         _check_range("wip_limit", wip_limit, 1e-9, 1e6)
+        if seed is not None:
+            seed = int(seed) if isinstance(seed, np.integer) else seed
+            _check_range("seed", seed, 0, np.inf, integer=True)
+            seed = int(seed)
         try:
             self.design = resolve(design, **levers)
             env_config = (

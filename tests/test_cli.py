@@ -53,6 +53,7 @@ MORE_BAD_INPUT = {
     "--out is a file": (TINY, ["--out", "taken"], "taken: --out must be a folder"),
     "run: unknown organisation": (TINY, ["--organisation", "matrix"],
                                   "unknown organisation 'matrix'; this scenario has: siloed, responsive"),
+    "run: negative seed": (TINY, ["--seed", "-1"], "seed must be a whole number in [0, inf], got -1"),
 }
 
 

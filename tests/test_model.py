@@ -416,12 +416,19 @@ def test_demand_book_tracks_rework_share():
     ("kwargs", "start"),
     [({"members": 1}, "members"), ({"members": 10.5}, "members"), ({"capacity": 0}, "capacity"),
      ({"item_rate": -1}, "item_rate"), ({"wip_limit": "lots"}, "wip_limit"), ({"design": 2.0}, "coupling"),
-     ({"design": "hierarchy"}, "unknown organisation preset")],
+     ({"design": "hierarchy"}, "unknown organisation preset"), ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"),
+     ({"seed": "7"}, "seed")],
 )
 def test_bad_model_arguments_are_one_line_errors(kwargs, start):
     with pytest.raises(OrgsimError) as err:
         OrgModel(**kwargs)
     assert str(err.value).startswith(start) and "\n" not in str(err.value)
+
+
+def test_numpy_integer_seeds_are_whole_numbers():
+    a = OrgModel("siloed", members=10, seed=np.int64(4)).run(20).timeseries()
+    b = OrgModel("siloed", members=10, seed=4).run(20).timeseries()
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
 def test_run_rejects_bad_tick_counts(small_model):

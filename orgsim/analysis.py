@@ -318,16 +318,27 @@ def plot_crossover_line(table: pd.DataFrame, path: str | Path | None = None, mea
     return _save(fig, path)
 
 
-def plot_by_parameter(runs: pd.DataFrame, x: str, path: str | Path | None = None, measure: str = VALUE):
-    """``measure`` of each organisation along parameter ``x`` (mean over seeds and other parameters, 95 % CI)."""
+def plot_by_parameter(
+    runs: pd.DataFrame, x: str, path: str | Path | None = None, measure: str = VALUE, by: str | None = None
+):
+    """``measure`` of each organisation along parameter ``x``: mean over seeds with its 95 % CI, one line
+    per value of parameter ``by`` (drawn once for an organisation it does not change)."""
     _style()
     fig, ax = plt.subplots(figsize=(11, 6.5), constrained_layout=True)
+    styles = ["-", "--", ":", "-."]
     for i, org in enumerate(dict.fromkeys(runs["organisation"])):
         sel = runs[runs.organisation == org]
-        rows = [(v, *mean_ci(g[measure])[:3]) for v, g in sel.groupby(x, sort=True)]
-        xs, mean, low, high = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
-        ax.fill_between(xs, low, high, color=colour(org, i), alpha=0.2, lw=0)
-        ax.plot(xs, mean, color=colour(org, i), lw=2.5, marker="o", label=org)
+        groups = list(sel.groupby(by, sort=True)) if by else [(None, sel)]
+        lines = []
+        for value, group in groups:
+            rows = [(v, *mean_ci(g[measure])[:3]) for v, g in group.groupby(x, sort=True)]
+            lines.append((value, *(np.array(c, dtype=float) for c in zip(*rows, strict=True))))
+        if all(np.array_equal(line[2], lines[0][2]) for line in lines):
+            lines = [(None, *lines[0][1:])]
+        for j, (value, xs, mean, low, high) in enumerate(lines):
+            name = org if value is None else f"{org}, {by.split('.')[-1]} {value:g}"
+            ax.fill_between(xs, low, high, color=colour(org, i), alpha=0.15, lw=0)
+            ax.plot(xs, mean, color=colour(org, i), lw=2.5, ls=styles[j % 4], marker="o", label=name)
     ax.set_xlabel(label(x))
     ax.set_ylabel(label(measure))
     ax.set_title("Mean over seeds (band: 95 % CI)")
@@ -433,7 +444,8 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> list[Path
             written.append(_png(plot_crossover_line, cross, out / "crossover.png"))
             md += ["![crossover](crossover.png)", ""]
         md += [_crossing_text(where, cross, x, a, b), ""]
-        written.append(_png(lambda r, p: plot_by_parameter(r, x, p), runs, out / "value_delivered.png"))
+        y = params[1] if len(params) > 1 else None
+        written.append(_png(lambda r, p: plot_by_parameter(r, x, p, by=y), runs, out / "value_delivered.png"))
         md += ["![value delivered](value_delivered.png)", "",
                "- [crossover.csv](crossover.csv): difference per point with its 95 % CI and the winner",
                "- [crossings.csv](crossings.csv): where the difference changes sign", ""]

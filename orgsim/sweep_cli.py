@@ -6,7 +6,7 @@ import argparse
 import signal
 from pathlib import Path
 
-from orgsim.errors import OrgsimError
+from orgsim.replications.cli import _whole as whole_number
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,15 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _whole(option: str, text: str | None, low: int = 1) -> int | None:
-    if text is None:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        value = low - 1
-    if value < low:
-        raise OrgsimError(f"{option} {text!r} is not allowed; use a whole number >= {low}")
-    return value
+    return None if text is None else whole_number(option, text, low)
 
 
 def _interrupt(signum, frame) -> None:

@@ -61,8 +61,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     organisation = args.organisation or next(iter(scenario.organisations))
     scenario.design(organisation)
     out = Path(args.out or Path("out") / f"{Path(args.scenario).stem}-{organisation}-seed{args.seed}.csv")
+    result = run_one(scenario, organisation, args.seed)  # bad input fails before anything is written
     _prepare_out(out.parent)
-    result = run_one(scenario, organisation, args.seed)
     result.timeseries.to_csv(out)
     print(f"{organisation}, seed {args.seed}: {scenario.run.ticks} ticks, mean value delivered "
           f"{result.summary['mean_value_delivered']:.1f} per tick; wrote {out}")

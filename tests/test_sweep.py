@@ -238,3 +238,31 @@ def test_bad_sweep_options_are_one_line_errors(tiny, tmp_path, capsys):
     (tmp_path / "file").write_text("")
     assert main(["sweep", str(tiny), "--out", str(tmp_path / "file")]) == 2
     assert "--out must be a folder" in capsys.readouterr().err
+
+
+def test_ctrl_c_keeps_the_finished_runs_and_the_command_line_is_quiet_off_a_terminal(tiny, tmp_path, monkeypatch,
+                                                                                    capsys):
+    import orgsim.sweep as sweep
+
+    scenario = load_scenario(tiny)
+    calls = []
+    real = sweep.execute
+
+    def interrupted(*args, **kwargs):
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweep, "execute", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(scenario, tmp_path, workers=1, batch=100)
+    kept = read_runs(tmp_path)  # the batch was not full: written on the way out
+    # 5 simulations: 3 silo'd runs and 2 responsive ones that stand for 2 runs each (coupling 0.5 and 1)
+    assert len(kept) == 7 and not (tmp_path / "runs.parquet").exists()
+    monkeypatch.setattr(sweep, "execute", real)
+    assert main(["sweep", str(tiny), "--out", str(tmp_path), "--workers", "1"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no progress bar when stderr is not a terminal
+    assert captured.out.startswith(f"{tiny}: 36 runs (6 points x 3 seeds x 2 organisations); ran 29 (22 simulations)")
+    assert len(pd.read_parquet(tmp_path / "runs.parquet")) == 36

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from orgsim.dashboard.lockstep import SHOCK_NOUNS, ShockMark, Snapshot  # noqa: E402
-from orgsim.dashboard.settings import TICKS_PER_UNIT, OrgChoice, Settings  # noqa: E402
+from orgsim.dashboard.settings import TICKS_PER_UNIT, OrgChoice, Settings, work_per_tick  # noqa: E402
 from orgsim.plotting import COLOURS  # noqa: E402
 
 #: Colour of each side's design (the silo'd and responsive ones are those of every orgsim figure).
@@ -130,15 +130,15 @@ class Timeline(LiveFigure):
             self.axes = list(axes.flat)
             self.lines: list[tuple] = []
             x_max = settings.horizon / self.per_unit
-            for ax, (measure, title, scale) in zip(self.axes, PANELS, strict=True):
+            for ax, (_, title, scale) in zip(self.axes, PANELS, strict=True):
                 ax.set_title(title, loc="left")
                 ax.set_xlim(0, x_max)
-                ax.set_ylim(0.5 if measure == "alignment" else 0.0, 1.0)
                 ax.set_ylabel(self._ylabel(scale))
                 ax.grid(alpha=0.3)
                 ax.spines[["top", "right"]].set_visible(False)
                 if scale == "percent":
                     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+                    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5, steps=[1, 2, 5, 10]))
                 pair = tuple(ax.plot([], [], color=c, lw=2.6, label=n)[0] for c, n in zip(colours, names, strict=True))
                 self.lines.append(pair)
                 self.animate(*pair)
@@ -147,7 +147,9 @@ class Timeline(LiveFigure):
             fig.legend(handles=list(self.lines[0]), loc="outside upper right", ncols=2, frameon=False, fontsize=12)
             fig.suptitle(f"Both organisations, same demand ({SMOOTHING}-day average)", x=0.01, ha="left",
                          fontsize=12, color="#555555")
-        self._limits = [(0.5, 1.0) if m == "alignment" else (0.0, 0.0) for m, _, _ in PANELS]
+        self._limits = self._initial_limits(settings)
+        for ax, limits in zip(self.axes, self._limits, strict=True):
+            ax.set_ylim(*limits)
         self._marked = 0
 
     def _ylabel(self, scale: str) -> str:
@@ -178,6 +180,17 @@ class Timeline(LiveFigure):
             for shock in snap.shocks[self._marked:]:
                 self._mark(shock)
                 self._marked += 1
+
+    def _initial_limits(self, settings: Settings) -> list[tuple[float, float]]:
+        """Axis limits that will rarely need to grow (each growth redraws the whole figure): value up to
+        1.2 times what customers ask for, lead time up to half the deadline, failure demand to 20 %."""
+        top = {
+            "value_delivered": nice_ceiling(1.2 * work_per_tick(settings) * self.per_unit),
+            "alignment": 1.0,
+            "lead_time": nice_ceiling(0.5 * settings.environment.deadline / self.per_unit),
+            "failure_demand": 0.2,
+        }
+        return [(0.5 if measure == "alignment" else 0.0, top[measure]) for measure, _, _ in PANELS]
 
     @staticmethod
     def _fit(measure: str, scale: str, y: np.ndarray, current: tuple[float, float]) -> tuple[float, float]:

@@ -82,7 +82,7 @@ class OrgView(LiveFigure):
         axes = fig.subplots(1, 2)
         fig.subplots_adjust(left=0.01, right=0.99, top=0.9, bottom=0.17, wspace=0.04)
         self.axes = list(axes)
-        self.dots, self.rings, self.labels = [], [], []
+        self.dots, self.rings = [], []
         centres = [self._centre(k) for k in range(len(capabilities))]
         for ax, name, colour, mode in zip(axes, settings.names(), side_colours(settings.sides), self.modes,
                                           strict=True):
@@ -95,11 +95,10 @@ class OrgView(LiveFigure):
             rings = [ax.add_patch(Circle(c, 0.0, facecolor="#f1f1f1", edgecolor="#9a9a9a", ls="--", lw=1.2))
                      for c in centres]
             dots = ax.scatter([], [], s=30, linewidths=1.2, zorder=3)
-            texts = [ax.text(x, y - 0.52 * CELL, "", ha="center", va="center", fontsize=11, color="#333333")
-                     for x, y in centres]
+            for (x, y), name in zip(centres, capabilities, strict=True):
+                ax.text(x, y - 0.52 * CELL, name, ha="center", va="center", fontsize=11, color="#333333")
             self.dots.append(dots)
             self.rings.append(rings)
-            self.labels.append(texts)
             self.animate(*rings, dots)
         handles = [Patch(color=c, label=n) for n, c in zip(capabilities, self.colours, strict=True)]
         handles.append(Patch(facecolor="white", edgecolor="#555555", label="moved, not yet productive"))
@@ -118,7 +117,6 @@ class OrgView(LiveFigure):
                 groups = members[mode]
                 primary = np.argmax(members["skills"], axis=1)
                 needed = apportion(len(groups), snap.need)
-                counts = np.bincount(groups, minlength=len(self.capabilities))
                 xy, spacing = layout(groups, primary, len(self.capabilities), int(needed.max()))
                 colours = self.colours[primary]
                 dots = self.dots[side]
@@ -128,8 +126,3 @@ class OrgView(LiveFigure):
                 dots.set_sizes(np.full(len(xy), (0.8 * spacing * px_per_unit * 72 / DPI) ** 2))
                 for ring, n in zip(self.rings[side], needed, strict=True):
                     ring.set_radius(spacing * (math.sqrt(n) + 0.5) if n else 0.0)
-                for text, name, n in zip(self.labels[side], self.capabilities, counts, strict=True):
-                    label = f"{name} {n}"
-                    if text.get_text() != label:
-                        text.set_text(label)
-                        self.invalidate()

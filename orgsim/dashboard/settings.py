@@ -206,11 +206,16 @@ def workshop(base: Settings | None = None) -> Settings:
     return Settings(time_unit=base.time_unit, shock_magnitude=base.shock_magnitude)
 
 
+def work_per_tick(settings: Settings) -> float:
+    """Work units customers ask for per tick at the start (also the value per tick if all were
+    delivered at once, since a demand's value is its work)."""
+    env = DemandEnvironment(settings.environment, np.random.default_rng(settings.seed))
+    return env.arrival_rate * float((env.mix @ env.templates).sum())
+
+
 def load_factor(settings: Settings) -> float:
     """Work customers ask for per tick at the start, as a multiple of the organisations' capacity."""
-    env = DemandEnvironment(settings.environment, np.random.default_rng(settings.seed))
-    work = env.arrival_rate * float((env.mix @ env.templates).sum())
-    return work / (settings.members * settings.capacity)
+    return work_per_tick(settings) / (settings.members * settings.capacity)
 
 
 def notes(settings: Settings) -> list[str]:

@@ -203,9 +203,8 @@ def text(rc, ref: str) -> str:
     return "".join(str(c) for c in widget.children) if hasattr(widget, "children") else str(widget)
 
 
-@pytest.fixture
-def page(monkeypatch):
-    """A rendered page and its session's lockstep models."""
+def render_with_session(monkeypatch):
+    """A rendered page and the lockstep models its session created."""
     sessions = []
     original = Lockstep.__init__
 
@@ -216,7 +215,13 @@ def page(monkeypatch):
     monkeypatch.setattr(Lockstep, "__init__", spy)
     rc = render_page()
     assert len(sessions) == 1
-    yield rc, sessions[0]
+    return rc, sessions[0]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    rc, run = render_with_session(monkeypatch)
+    yield rc, run
     rc.close()
 
 
@@ -298,17 +303,44 @@ def test_every_page_has_its_own_models(page):
     other.close()
 
 
-def test_a_bad_scenario_is_shown_in_the_page_not_raised(tmp_path, monkeypatch):
+def test_scenario_picker_loads_files_and_shows_bad_ones_in_the_page(tmp_path, monkeypatch):
     bad = tmp_path / "broken.toml"
     bad.write_text("[run]\nticks = 0\n")
     monkeypatch.setenv("ORGSIM_DASHBOARD_SCENARIO", str(bad))
-    rc = render_page()
+    rc, run = render_with_session(monkeypatch)
     assert "broken.toml: run.ticks" in text(rc, "error")
-    rc.find(v.Select, meta_ref="scenario").widget.v_model = "demand-shock.toml"
+    picker = rc.find(v.Select, meta_ref="scenario").widget
+    picker.v_model = "demand-shock.toml"
     rc.find(meta_ref="error").assert_empty()
-    rc.find(v.Select, meta_ref="scenario").widget.v_model = "broken.toml"
+    assert run.settings.scenario.endswith("demand-shock.toml") and run.settings.horizon == 500
+    assert [s.tick for s in run.settings.environment.shocks] == [150, 300]
+    run.step(151)  # the file's scheduled shock hits both, and is marked as scheduled
+    assert [(m.tick, m.source) for m in run.shocks()][:1] == [(150, "scenario")]
+    picker.v_model = "broken.toml"
     assert "broken.toml: run.ticks" in text(rc, "error")
+    assert run.settings.scenario.endswith("demand-shock.toml")  # the run was kept
     rc.close()
+
+
+def test_page_downloads_hold_the_current_run(page):
+    from solara.components.file_download import FileDownloadWidget
+
+    rc, run = page
+    for _ in range(5):
+        click(rc, "step")
+    downloads = {w.filename: w for w in rc.find(FileDownloadWidget).widgets}
+    assert sorted(downloads) == sorted(f"orgsim-siloed-vs-responsive-seed0-tick5{end}"
+                                       for end in ("-charts.png", "-people.png", ".csv"))
+    for widget in downloads.values():
+        widget.request_download = True
+    deadline = time.monotonic() + 20
+    while any(w.bytes is None for w in downloads.values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    by_end = {name.rsplit("-", 1)[-1]: w.bytes for name, w in downloads.items()}
+    assert by_end["charts.png"][:8] == by_end["people.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    table = pd.read_csv(io.BytesIO(by_end["tick5.csv"]))
+    assert len(table) == 10 and table.value_delivered.sum() == pytest.approx(
+        sum(m.timeseries().value_delivered.sum() for m in run.models))
 
 
 # --- the server ----------------------------------------------------------------------------------

@@ -132,6 +132,12 @@ def test_recovery_is_confirmed_only_after_it_held():
     assert holding.status == "too early"
     flat = leadership.recoveries(table[table.measure == "alignment"], (shock,), 260, "alignment")[0]
     assert flat.status == "no dip" and flat.text("weeks") == "no dip"
+    # A second shock 10 ticks later, while value is still down: the first never recovered before it.
+    second = leadership.ShockMark(110, "needs", 0.7, "you")
+    both = adaptation_table(frame, [(100, "rules", 0.7, True), (110, "needs", 0.7, True)])
+    first, last = leadership.recoveries(both, (shock, second), 260)
+    assert first.text("days") == "not before the next shock"
+    assert last.status == "recovered"
 
 
 def test_kpis_and_verdict_follow_the_numbers():

@@ -8,6 +8,7 @@ in the page as one line, never raised.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
@@ -96,8 +97,7 @@ def initial_settings() -> tuple[Settings, str | None]:
 
 
 class Session:
-    """One browser session's run: the lockstep models, a change counter the page watches, and the
-    play loop's stop signal."""
+    """One browser session's run: the lockstep models and the change counters the page watches."""
 
     def __init__(self, settings: Settings) -> None:
         self.lockstep = Lockstep(settings)
@@ -161,7 +161,7 @@ def Page():
         if new.same_run(lockstep.settings):
             lockstep.settings = new  # only how the run is shown changed
             sync()
-        elif lockstep.tick == 0 and not playing.value:
+        elif lockstep.tick == 0 and not lockstep.shocks() and not playing.value:
             lockstep.reset(new)
             sync(reset=True)
 
@@ -259,7 +259,7 @@ def KpiCards(snap: Snapshot):
 
 @solara.component
 def KpiCard(name: str, colour: str, kpi: Kpis, unit: str, lead: str, side: str):
-    rate = f"{kpi.value_rate:,.0f} a {unit[:-1]} now" if kpi.value_rate == kpi.value_rate else ""
+    rate = "" if math.isnan(kpi.value_rate) else f"{kpi.value_rate:,.0f} a {unit[:-1]} now"
     recovery = kpi.recovery.text(unit) if kpi.recovery else "no shock yet"
     tiles = [
         ("Value delivered", f"{kpi.value_total:,.0f}", " · ".join(x for x in (rate, lead) if x)),
@@ -279,7 +279,7 @@ def KpiCard(name: str, colour: str, kpi: Kpis, unit: str, lead: str, side: str):
 
 
 def _percent(x: float) -> str:
-    return f"{x:.0%}" if x == x else "–"
+    return "–" if math.isnan(x) else f"{x:.0%}"
 
 
 @solara.component

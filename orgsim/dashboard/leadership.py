@@ -41,8 +41,8 @@ def when(tick: int, unit: str) -> str:
 class Recovery:
     """How one organisation came back from one shock, as far as can be told now."""
 
-    status: str  # "no data", "too early", "not yet", "no dip", "recovered", "cut short"
-    ticks: float  # recovery ticks if recovered, else ticks observed since the shock
+    status: str  # "no data", "too early", "not yet", "no dip", "recovered", "cut short", "unclear"
+    ticks: float  # ticks to recover (0: no dip); for "not yet", ticks observed since the shock
     loss: float  # value lost until recovery, in ticks of pre-shock output (NaN if unknown)
 
     @property
@@ -57,7 +57,8 @@ class Recovery:
             "not yet": f"not yet ({duration(self.ticks, unit)} so far)",
             "no dip": "no dip",
             "recovered": duration(self.ticks, unit),
-            "cut short": "unclear (next shock came)",
+            "cut short": "not before the next shock",
+            "unclear": "unclear (the next shock came)",
         }[self.status]
 
 
@@ -72,13 +73,13 @@ def recoveries(table: pd.DataFrame, shocks: tuple[ShockMark, ...], tick: int,
         rec = row.recovery_ticks
         last = i + 1 == len(shocks)
         if observed <= 0:
-            status = "too early" if last else "cut short"
+            status = "too early" if last else "unclear"
         elif not np.isfinite(rec):
             status = "no data"
         elif row.censored:
             status = "not yet" if last else "cut short"
         elif rec + HOLD > observed:
-            status = "too early" if last else "cut short"
+            status = "too early" if last else "unclear"
         else:
             status = "no dip" if rec == 0 else "recovered"
         out.append(Recovery(status, observed if status == "not yet" else rec, float(row.loss)))

@@ -118,6 +118,11 @@ def test_step_shock_and_screenshot(server, browser_path, tmp_path):
         browser = p.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1250})
+            failed = []  # offline: everything must come from the server and its local asset copy
+            requested = []
+            page.on("request", lambda r: requested.append(r.url))
+            page.on("requestfailed", lambda r: failed.append(r.url))
+            page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
             page.goto(server)
             clock = page.locator(".orgsim-clock")
             expect(clock).to_have_text("Week 0 of 100", timeout=30_000)
@@ -158,6 +163,9 @@ def test_step_shock_and_screenshot(server, browser_path, tmp_path):
             page.set_viewport_size({"width": 1600, "height": min(int(height) + 20, 4000)})
             page.wait_for_timeout(500)
             page.screenshot(path=str(shot))
+            assert failed == []
+            web = [u for u in requested if u.startswith(("http:", "https:", "ws:", "wss:"))]
+            assert web and [u for u in web if not u.startswith(server)] == []
         finally:
             browser.close()
     assert shot.stat().st_size > 50_000

@@ -113,6 +113,7 @@ def test_durations_and_moments_in_days_or_weeks():
     assert leadership.duration(5, "weeks") == "1 week"
     assert leadership.duration(7, "weeks") == "1.4 weeks"
     assert leadership.duration(1, "days") == "1 day"
+    assert leadership.duration(3, "weeks") == "3 days"
     assert leadership.when(152, "weeks") == "week 30"
     assert leadership.when(152, "days") == "day 152"
 
@@ -265,6 +266,12 @@ def test_page_preset_selection_changes_the_model_design(page):
     assert run.models[1].design == from_coupling(0.2)
     rc.find(v.BtnToggle, meta_ref="left-kind").widget.v_model = 1  # Responsive
     assert run.models[0].design == RESPONSIVE
+
+    for panels in rc.find(v.ExpansionPanels).widgets:  # open "Fine-tune the levers"
+        panels.v_model = 0
+    rc.find(v.Slider, meta_ref="right-handoff_delay").widget.v_model = 6
+    assert run.models[1].design == from_coupling(0.2).model_copy(update={"handoff_delay": 6})
+    assert rc.find(v.Slider, meta_ref="right-handoff_delay").widget.label.endswith(": 6")
 
     click(rc, "step")  # mid-run, a change waits for Reset
     rc.find(v.BtnToggle, meta_ref="left-kind").widget.v_model = 0  # Silo'd

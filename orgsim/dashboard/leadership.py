@@ -26,7 +26,10 @@ RECENT = 20
 
 
 def duration(ticks: float, unit: str) -> str:
-    """``ticks`` as a duration in ``unit`` ('days' or 'weeks'), e.g. '12 days', '2.4 weeks'."""
+    """``ticks`` as a duration in ``unit`` ('days' or 'weeks'), e.g. '12 days', '2.4 weeks' (less than
+    a week in days)."""
+    if ticks < TICKS_PER_UNIT[unit]:
+        unit = "days"  # "3 days", not "0.6 weeks"
     value = ticks / TICKS_PER_UNIT[unit]
     text = f"{value:.0f}" if value >= 10 or float(value).is_integer() else f"{value:.1f}"
     return f"{text} {unit[:-1] if text == '1' else unit}"

@@ -80,7 +80,7 @@ def label(key: str) -> str:
     if key in MEASURE_LABELS:
         return MEASURE_LABELS[key]
     parts = key.split(".")
-    name = parts[-1].replace("_", " ")
+    name = parts[-1].replace("_", " ") + (" cadence" if len(parts) > 1 and parts[-2] == "cadence" else "")
     if parts[0] == "organisations" and len(parts) > 2:
         name = f"{parts[1]}: {name}" if parts[1] != "*" else name
     unit = UNITS.get(parts[-1])
@@ -374,7 +374,7 @@ def plot_sensitivity(table: pd.DataFrame, path: str | Path | None = None, measur
     sobol = "S1" in table.columns
     bars = [("S1", "first order S1"), ("ST", "total ST")] if sobol else [("mu_star", "mu* (mean |effect|)")]
     params = list(dict.fromkeys(table.parameter))
-    fig, axes = plt.subplots(1, len(orgs), figsize=(7 * len(orgs) + 2, 1.1 * len(params) + 3),
+    fig, axes = plt.subplots(1, len(orgs), figsize=(max(12, 7 * len(orgs) + 5), 1.1 * len(params) + 3),
                              sharey=True, squeeze=False, constrained_layout=True)
     for ax, org in zip(axes[0], orgs, strict=True):
         sel = table[table.organisation == org].set_index("parameter").reindex(params)
@@ -390,7 +390,8 @@ def plot_sensitivity(table: pd.DataFrame, path: str | Path | None = None, measur
         ax.set_xlabel("share of variance" if sobol else label(measure))
         ax.grid(axis="x", alpha=0.3)
         ax.legend(loc="lower right")
-    fig.suptitle(f"Sensitivity of {label(measure)} ({'Sobol' if sobol else 'Morris'}; bars: 95 % bounds)")
+    fig.suptitle(f"Sensitivity of {label(measure)}\n({'Sobol' if sobol else 'Morris'} indices, SALib; "
+                 "error bars: 95 % confidence bounds)")
     return _save(fig, path)
 
 

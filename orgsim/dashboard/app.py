@@ -60,6 +60,7 @@ CSS = """
 .orgsim-kpi-sub { font-size: .9rem; color: #555; }
 .orgsim-kpi-words { font-size: 1.3rem; padding: 6px 0 4px; white-space: normal; }
 .orgsim-tiles { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 6px 20px; }
+@media (max-width: 1500px) { .orgsim-tiles { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
 .orgsim-clock { font-size: 1.25rem; font-weight: 600; color: #37474f; }
 .orgsim-section { font-size: 1.15rem; font-weight: 700; margin: 14px 0 4px; color: #37474f; }
 .orgsim-shock-btn { color: #fff !important; font-weight: 600; }

@@ -33,7 +33,7 @@ HEADLINE: dict[str, str] = {
     "mean_coordination_overhead": "coordination overhead (share)",
     "mean_value_per_capacity": "value per unit of capacity",
     "mean_proficiency": "proficiency at work (0-1)",
-    "mean_skill_breadth": "skills per member (>= 0.5)",
+    "mean_skill_breadth": "skill breadth (capabilities)",
     "mean_overload": "overload above 85 % (share)",
     "recovery_value_delivered_needs": "recovery after needs shock (ticks)",
     "recovery_value_delivered_technology": "recovery after technology shock (ticks)",

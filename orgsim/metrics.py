@@ -41,7 +41,7 @@ MEASURES: dict[str, str] = {
     "coordination_overhead": "share of capacity lost to coordinating teams",
     "value_per_capacity": "value delivered per unit of capacity (the organisation's view)",
     "proficiency": "mean skill of members in the capabilities they worked on, in [0, 1]",
-    "skill_breadth": "mean number of capabilities per member with skill >= 0.5",
+    "skill_breadth": "mean over members of total / top proficiency: capabilities held at full depth, [1, K]",
     "overload": "mean share of capacity members are busy above a sustainable 85 %",
     "moves": "members moved to another home unit this tick (count)",
     "shocks": "shocks that hit the environment this tick (count)",

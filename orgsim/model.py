@@ -36,7 +36,14 @@ from orgsim.demands import DemandBook
 from orgsim.design import MANAGEMENT_LAYERS, OrgDesign, resolve
 from orgsim.environment import Arrivals, DemandEnvironment, EnvironmentConfig
 from orgsim.errors import OrgsimError, describe_validation_error
-from orgsim.metrics import MeasureLog, adaptation_table, overlap, rules_alignment, summarise
+from orgsim.metrics import (
+    SUSTAINABLE_UTILISATION,
+    MeasureLog,
+    adaptation_table,
+    overlap,
+    rules_alignment,
+    summarise,
+)
 from orgsim.sensing import Sensor
 
 SKILL_FLOOR = 0.05
@@ -387,8 +394,8 @@ class OrgModel(mesa.Model):
             "utilisation": float(worked.sum(axis=1).mean()),
             "value_per_capacity": row["value_delivered"] / float(self.capacity.sum()),
             "proficiency": float((worked * self.skills).sum() / total_worked) if total_worked > 0 else 0.0,
-            "skill_breadth": float((self.skills >= 0.5).sum(axis=1).mean()),
-            "overload": float(np.clip(busy - 0.85, 0.0, None).mean()),
+            "skill_breadth": float((self.skills.sum(axis=1) / self.skills.max(axis=1)).mean()),
+            "overload": float(np.clip(busy - SUSTAINABLE_UTILISATION, 0.0, None).mean()),
             "moves": self._moves,
             "shocks": shocks,
         })

@@ -59,7 +59,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario).with_run(args.scenario, ticks=args.ticks)
     organisation = args.organisation or next(iter(scenario.organisations))
-    scenario.design(organisation)
+    if organisation not in scenario.organisations:
+        raise OrgsimError(f"{args.scenario}: --organisation: unknown organisation {organisation!r}; "
+                          f"this scenario has: {', '.join(scenario.organisations)}")
     out = Path(args.out or Path("out") / f"{Path(args.scenario).stem}-{organisation}-seed{args.seed}.csv")
     result = run_one(scenario, organisation, args.seed)  # bad input fails before anything is written
     _prepare_out(out.parent)

@@ -108,7 +108,7 @@ def test_more_bad_input_is_one_line_exit_2(case, tmp_path, monkeypatch, capsys):
     out, err = capsys.readouterr()
     (line,) = err.splitlines()
     assert line.startswith("orgsim: error: ") and key in line
-    if case.startswith(("out", "unknown", "shock")):
+    if case.startswith(("out", "unknown", "shock", "run: unknown")):
         assert "case.toml" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["case.toml", "taken"]
     assert (tmp_path / "taken").read_text() == "results\n"

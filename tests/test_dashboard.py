@@ -18,13 +18,13 @@ from orgsim.dashboard.app import Page
 from orgsim.dashboard.assets import PACKAGES, missing_assets
 from orgsim.dashboard.charts import Timeline, nice_ceiling
 from orgsim.dashboard.export import csv_bytes, per_tick_table
-from orgsim.dashboard.lockstep import Lockstep
+from orgsim.dashboard.lockstep import Lockstep, ShockMark, Snapshot
 from orgsim.dashboard.orgview import OrgView, layout
 from orgsim.dashboard.server import check_port, command
 from orgsim.dashboard.settings import OrgChoice, Settings, from_scenario, load_factor, notes
 from orgsim.design import RESPONSIVE, SILOED, from_coupling
 from orgsim.errors import OrgsimError
-from orgsim.metrics import MEASURES, adaptation_table
+from orgsim.metrics import MEASURES, adaptation, adaptation_table
 
 SMALL = Settings().with_environment(arrival_rate=3.6).changed(members=40, horizon=200)  # as loaded as 100 at 9
 
@@ -123,7 +123,7 @@ def test_recovery_is_confirmed_only_after_it_held():
     value = np.full(260, 10.0)
     value[100:120] = 5.0
     frame = pd.DataFrame({"value_delivered": value, "alignment": np.ones(260)})
-    shock = leadership.ShockMark(100, "rules", 0.7, "you")
+    shock = ShockMark(100, "rules", 0.7, "you")
     table = adaptation_table(frame, [(100, "rules", 0.7, True)])
     full = leadership.recoveries(table, (shock,), 260)[0]
     assert full.status == "recovered" and 20 <= full.ticks <= 50
@@ -134,11 +134,44 @@ def test_recovery_is_confirmed_only_after_it_held():
     flat = leadership.recoveries(table[table.measure == "alignment"], (shock,), 260, "alignment")[0]
     assert flat.status == "no dip" and flat.text("weeks") == "no dip"
     # A second shock 10 ticks later, while value is still down: the first never recovered before it.
-    second = leadership.ShockMark(110, "needs", 0.7, "you")
+    second = ShockMark(110, "needs", 0.7, "you")
     both = adaptation_table(frame, [(100, "rules", 0.7, True), (110, "needs", 0.7, True)])
     first, last = leadership.recoveries(both, (shock, second), 260)
     assert first.text("days") == "not before the next shock"
     assert last.status == "recovered"
+
+
+def snapshot_of(values: list[np.ndarray], shocks: tuple, tick: int) -> Snapshot:
+    """A snapshot of two made-up runs: value delivered per tick as given, no failure demand."""
+    frames = tuple(pd.DataFrame({"value_delivered": v[:tick], "alignment": np.ones(tick),
+                                 "failure_demand": np.zeros(tick)}) for v in values)
+    log = [(s.tick, s.layer, s.magnitude, True) for s in shocks]
+    return Snapshot(
+        tick=tick, settings=Settings(), frames=frames,
+        adaptation=tuple(adaptation_table(f, log) for f in frames), shocks=shocks,
+        members=({}, {}), need=np.ones(6) / 6,
+    )
+
+
+def test_verdict_sentences_state_what_the_numbers_say():
+    flat = np.full(400, 10.0)
+    assert leadership.verdict(snapshot_of([flat, flat * 1.2], (), 50)) == (
+        "After 10 weeks of identical demand, the responsive organisation has delivered 20% more value "
+        "than the silo'd organisation, with 0% of its recent work failure demand against 0%.")
+    rule = (ShockMark(100, "rules", 0.7, "you"),)
+    slow, fast = flat.copy(), flat.copy()
+    slow[100:160] = 4.0
+    fast[100:115] = 4.0
+    rec = [adaptation(v[:400], [100])[0]["recovery_ticks"] for v in (slow, fast)]
+    assert rec[1] < rec[0]
+    assert leadership.verdict(snapshot_of([slow, fast], rule, 400)) == (
+        f"After the new regulation in week 20, the responsive organisation recovered in "
+        f"{leadership.duration(rec[1], 'weeks')}, the silo'd organisation in {leadership.duration(rec[0], 'weeks')}.")
+    still_down = flat.copy()
+    still_down[100:] = 4.0
+    assert leadership.verdict(snapshot_of([still_down, flat], rule, 180)) == (
+        "After the new regulation in week 20, the responsive organisation kept delivering; "
+        "the silo'd organisation has not recovered after 16 weeks.")
 
 
 def test_kpis_and_verdict_follow_the_numbers():

@@ -175,6 +175,8 @@ def run_sweep(
     with _locked(folder):
         manifest = _open_manifest(folder, scenario, specs, source, text)
         done = completed_ids(folder)
+        if timeseries:  # a run asked for with its per-tick table is done only once that is written too
+            done &= {path.stem for path in (folder / TIMESERIES).rglob("*.parquet")}
         jobs = {}
         for lead, group in simulations(scenario, specs).items():
             if missing := [s for s in group if s.run_id not in done]:

@@ -24,6 +24,7 @@ The silo'd and responsive organisations are two settings of the same levers (``o
 
 from __future__ import annotations
 
+from itertools import takewhile
 from typing import Any
 
 import mesa
@@ -151,14 +152,15 @@ class OrgModel(mesa.Model):
         """Advance the organisation and its environment by one tick."""
         t = self.tick
         env = self.environment
-        shocks_before = len(env.shock_log)
         arrivals = env.step()
         self._replan(t)
         workload = self._intake(arrivals, t)
         time = self._allocate_time()
         row = self._work(time, t)
         row["workload"] = workload
-        self._record(row, arrivals, len(env.shock_log) - shocks_before)
+        # Shocks of this tick: scheduled and random ones, and any applied by hand since the last tick.
+        shocks = sum(1 for _ in takewhile(lambda shock: shock[0] == t, reversed(env.shock_log)))
+        self._record(row, arrivals, shocks)
         self.onboarding = np.maximum(self.onboarding - 1, 0)
         self.tick += 1
 

@@ -643,3 +643,12 @@ def test_any_design_is_reproducible_bit_for_bit(levers, world, seed):
     a, b = (OrgModel(design, world, members=12, seed=seed).run(40) for _ in range(2))
     pd.testing.assert_frame_equal(a.timeseries(), b.timeseries(), check_exact=True)
     pd.testing.assert_frame_equal(a.shocks(), b.shocks(), check_exact=True)
+
+
+def test_a_shock_applied_between_ticks_is_counted_at_the_next_tick(small_model):
+    model = small_model("responsive", seed=2, regime="clear").run(10)
+    model.environment.shock("rules", 0.5)  # by hand, as the dashboard does
+    model.run(2)
+    counts = model.timeseries().shocks.to_numpy()
+    assert counts.nonzero()[0].tolist() == [10]
+    assert model.shocks().tick.tolist() == [10]

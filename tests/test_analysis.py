@@ -172,3 +172,10 @@ def test_report_files_follow_the_design(sweep, expected, tmp_path):
     assert written == {"summary.csv", "adaptation.csv", "adaptation.png", "report.md"} | expected
     report = (tmp_path / "report" / "report.md").read_text()
     assert "## responsive versus siloed" in report
+
+
+def test_report_on_a_folder_without_results_is_one_line(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nowhere")]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (f"orgsim: error: {tmp_path / 'nowhere' / 'manifest.json'}: no such file; "
+                    f"is {tmp_path / 'nowhere'} the --out folder of a sweep?")

@@ -1,8 +1,11 @@
-"""Scenario files: one TOML file describes an experiment (the world, the organisations, the run).
+"""Scenario files: one TOML file describes an experiment (the world, the organisations, the run, and
+optionally a sweep: which parameters vary, over what, sampled how).
 
-``load_scenario(path)`` reads and validates a file before anything runs; any problem becomes an
-:class:`~orgsim.errors.OrgsimError` whose one-line message names the file, the key path and what is
-allowed. ``scenarios/README.md`` documents every key.
+``load_scenario(path)`` reads and validates a file before anything runs, every point of its sweep
+included; any problem becomes an :class:`~orgsim.errors.OrgsimError` whose one-line message names the
+file, the key path and what is allowed. ``Scenario.points()`` lists the sweep's parameter points and
+``Scenario.at(point)`` is the scenario at one of them. ``scenarios/README.md`` documents every key;
+its table is ``reference_markdown()`` (``python -m orgsim.scenario`` prints it).
 """
 
 from __future__ import annotations

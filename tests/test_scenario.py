@@ -250,7 +250,7 @@ def test_validate_console_script_reports_every_bad_file_on_its_own_line(orgsim_c
     result = subprocess.run([*orgsim_command, "validate", str(good), *(p.name for p in paths)], cwd=tmp_path,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
-    assert result.stdout.startswith(f"{good}: ok (33 points x 10 seeds x 2 organisations = 660 runs of 500 ticks)")
+    assert result.stdout.startswith(f"{good}: ok (63 points x 10 seeds x 2 organisations = 1260 runs of 500 ticks)")
     lines = result.stderr.splitlines()
     assert len(lines) == len(BAD) and "Traceback" not in result.stderr
     for line, (name, _, expected) in zip(lines, BAD, strict=True):

@@ -357,11 +357,11 @@ def plot_adaptation(table: pd.DataFrame, path: str | Path | None = None):
     for i, org in enumerate(orgs):
         sel = table[table.organisation == org].set_index("layer").reindex(layers)
         pos = np.arange(len(layers)) + (i - (len(orgs) - 1) / 2) * width
-        err = np.vstack([sel.recovery_ticks - sel.ci_low, sel.ci_high - sel.recovery_ticks])
+        err = np.vstack([sel.recovery_ticks - sel.ci_low.clip(lower=0), sel.ci_high - sel.recovery_ticks])
         ax.bar(pos, sel.recovery_ticks, width, yerr=err, capsize=6, color=colour(org, i), label=org)
     ax.set_xticks(np.arange(len(layers)), [f"{layer} shock" for layer in layers])
     ax.set_ylabel("ticks to recover value delivered\n(to 90 % of pre-shock, held 30 ticks)")
-    ax.set_title("Adaptation speed per pace layer (lower is faster; bars: 95 % CI)")
+    ax.set_title("Adaptation speed per pace layer (lower is faster; bars: 95 % CI, cut at 0)")
     ax.legend(loc="best")
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, path)

@@ -133,7 +133,7 @@ def check_timeseries(df: pd.DataFrame, model: OrgModel) -> None:
     for name in NON_NEGATIVE:
         assert np.all(df[name] >= 0.0), name
     assert np.all(df.overload <= 1.0 - 0.85 + TOL)
-    assert np.all(df.skill_breadth <= len(model.capabilities))
+    assert np.all((df.skill_breadth >= 1.0 - TOL) & (df.skill_breadth <= len(model.capabilities) + TOL))
     np.testing.assert_allclose(df.alignment, df[["alignment_needs", "alignment_technology",
                                                  "alignment_rules"]].mean(axis=1), rtol=1e-12)
     np.testing.assert_allclose(df.value_per_capacity, df.value_delivered / model.capacity.sum(), rtol=1e-12)

@@ -11,7 +11,7 @@ import numpy as np
 class DemandBook:
     """Columns of the demands an organisation holds (one row per demand, oldest first)."""
 
-    _COLUMNS = ("type", "arrived", "value", "ready_at", "teamed", "phase", "failure_share")
+    _COLUMNS = ("type", "arrived", "value", "ready_at", "teamed", "failure_share")
     _MATRICES = ("remaining", "hidden", "planned")
 
     def __init__(self, n_capabilities: int) -> None:
@@ -20,7 +20,6 @@ class DemandBook:
         self.value = np.zeros(0)  # value if delivered at once
         self.ready_at = np.zeros(0, dtype=np.int64)  # first tick it can be worked (after a hand-off)
         self.teamed = np.zeros(0, dtype=bool)  # worked by a team (True) or handed between units
-        self.phase = np.zeros(0, dtype=np.int64)  # step of its flow it is in (hand-offs move it on)
         self.failure_share = np.zeros(0)  # share of its remaining work that is rework or waste
         self.remaining = np.zeros((0, n_capabilities))  # planned work still to do, per capability
         self.hidden = np.zeros((0, n_capabilities))  # needed work the plan missed (found on delivery)
@@ -39,12 +38,10 @@ class DemandBook:
         for name in self._COLUMNS + self._MATRICES:
             setattr(self, name, getattr(self, name)[mask])
 
-    def add_work(self, rows: np.ndarray, work: np.ndarray, failure: bool) -> None:
-        """Add ``work`` (rows x K) to the remaining work of ``rows``; ``failure`` marks it rework."""
+    def add_rework(self, rows: np.ndarray, work: np.ndarray) -> None:
+        """Add rework ``work`` (rows x K) to the remaining work of ``rows``, and to their failure share."""
         before = self.remaining[rows].sum(axis=1)
         self.remaining[rows] += work
         after = self.remaining[rows].sum(axis=1)
-        if failure:
-            added = work.sum(axis=1)
-            share = (self.failure_share[rows] * before + added) / np.where(after > 0, after, 1.0)
-            self.failure_share[rows] = np.clip(share, 0.0, 1.0)
+        share = (self.failure_share[rows] * before + work.sum(axis=1)) / np.where(after > 0, after, 1.0)
+        self.failure_share[rows] = np.clip(share, 0.0, 1.0)

@@ -236,7 +236,6 @@ class OrgModel(mesa.Model):
             value=arrivals.value[accepted],
             ready_at=np.full(n, t),
             teamed=teamed,
-            phase=self._flow(remaining, teamed)[1],
             failure_share=np.where(total > 0, waste / np.where(total > 0, total, 1.0), 0.0),
             remaining=remaining,
             hidden=hidden,
@@ -302,12 +301,14 @@ class OrgModel(mesa.Model):
         book.remaining[book.remaining < EPS] = 0.0
         progress_per_item = progress.sum(axis=1)
 
+        # This tick's work is failure demand in the share its demand carried while it was worked.
+        failure_share = book.failure_share.copy()
         rework = 0.0
         done = book.remaining.sum(axis=1) <= 0.0
         returned = np.flatnonzero(done & (book.hidden.sum(axis=1) > 0))
         if len(returned):
             extra = book.hidden[returned] * (1.0 + d.rework_fraction)
-            book.add_work(returned, extra, failure=True)
+            book.add_rework(returned, extra)
             book.hidden[returned] = 0.0
             book.ready_at[returned] = t + 1 + d.handoff_delay
             rework += extra.sum()
@@ -317,7 +318,7 @@ class OrgModel(mesa.Model):
         lost = np.flatnonzero(handoff & (self.org_rng.random(len(book)) < d.handoff_error))
         if len(lost):
             extra = d.rework_fraction * book.planned[lost] * mask[lost]
-            book.add_work(lost, extra, failure=True)
+            book.add_rework(lost, extra)
             rework += extra.sum()
 
         completed = done & (book.remaining.sum(axis=1) <= 0.0)
@@ -335,7 +336,7 @@ class OrgModel(mesa.Model):
             "value_lost_expiry": float(book.value[expired].sum()),
             "lead_time": float((age[completed] + 1).mean()) if completed.any() else np.nan,
             "work_done": float(progress.sum()),
-            "failure_demand": float(progress_per_item @ book.failure_share / max(progress.sum(), EPS)),
+            "failure_demand": float(progress_per_item @ failure_share / max(progress.sum(), EPS)),
             "rework_created": float(rework),
             "coordination_overhead": float((spent.sum() - progress.sum()) / self.capacity.sum()),
             "_effective": effective,

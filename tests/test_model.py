@@ -404,12 +404,14 @@ def test_demand_book_tracks_rework_share():
     book = DemandBook(3)
     one = np.ones(1)
     book.add(type=one.astype(int), arrived=one.astype(int), value=one, ready_at=one.astype(int),
-             teamed=np.zeros(1, bool), phase=one.astype(int), failure_share=np.zeros(1),
+             teamed=np.zeros(1, bool), failure_share=np.zeros(1),
              remaining=np.array([[4.0, 0, 0]]), hidden=np.zeros((1, 3)), planned=np.array([[4.0, 0, 0]]))
-    book.add_work(np.array([0]), np.array([[0, 2.0, 0]]), failure=True)
+    book.add_rework(np.array([0]), np.array([[0, 2.0, 0]]))
     assert book.failure_share[0] == pytest.approx(2 / 6)
-    book.add_work(np.array([0]), np.array([[0, 0, 6.0]]), failure=False)
-    assert book.failure_share[0] == pytest.approx(2 / 6)  # customer work does not change the share
+    book.remaining[0] = [1.0, 2.0, 0.0]  # customer work done first: the rest is 2 rework, 1 customer
+    book.failure_share[0] = 2 / 3
+    book.add_rework(np.array([0]), np.array([[0, 0, 3.0]]))
+    assert book.failure_share[0] == pytest.approx(5 / 6)
     book.keep(np.array([False]))
     assert len(book) == 0 and book.remaining.shape == (0, 3)
 
@@ -652,3 +654,22 @@ def test_a_shock_applied_between_ticks_is_counted_at_the_next_tick(small_model):
     counts = model.timeseries().shocks.to_numpy()
     assert counts.nonzero()[0].tolist() == [10]
     assert model.shocks().tick.tolist() == [10]
+
+
+def test_the_tick_that_finds_missed_work_counts_as_customer_work():
+    """A demand worked to the end of its plan is returned for the work the plan missed: the work done
+    that tick was customer work (failure demand 0); the rework it brings back is failure demand (1)."""
+    model = OrgModel("siloed", {"regime": "clear", "arrival_rate": 1e-9}, members=12, seed=0)
+    k = int(np.bincount(model.home).argmax())
+    missed = (k + 1) % len(model.capabilities)
+    one, row = np.ones(1, dtype=np.int64), np.zeros((1, len(model.capabilities)))
+    remaining, hidden = row.copy(), row.copy()
+    remaining[0, k], hidden[0, missed] = 1.0, 2.0
+    model.demands.add(type=0 * one, arrived=0 * one, value=3.0 * np.ones(1), ready_at=0 * one,
+                      teamed=np.zeros(1, bool), failure_share=np.zeros(1), remaining=remaining,
+                      hidden=hidden, planned=remaining.copy())
+    df = model.run(12).timeseries()
+    assert df.work_done.iloc[0] == pytest.approx(1.0) and df.rework_created.iloc[0] > 0
+    assert df.failure_demand.iloc[0] == 0.0
+    reworked = df.work_done > 0
+    assert reworked.iloc[1:].any() and np.all(df.failure_demand[reworked].iloc[1:] == 1.0)

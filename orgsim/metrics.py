@@ -11,6 +11,7 @@ Definitions (the README's "What the measures mean" explains them for a newcomer)
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -121,14 +122,18 @@ def adaptation(
     * ``loss``: area between the pre-shock level and the smoothed series until recovery, in ticks
       of pre-shock output.
 
-    A shock with no history before it, or a zero pre-shock level, gives NaN.
+    Results come in the order of ``shock_ticks``. A shock with no history before it, or a zero
+    pre-shock level, gives NaN.
     """
     x = np.nan_to_num(np.asarray(series, dtype=float))
     smooth = moving_average(x, window)
-    ticks = sorted(int(t) for t in shock_ticks)
+    ticks = [int(t) for t in shock_ticks]
+    later = sorted(ticks)
     out = []
-    for i, s in enumerate(ticks):
-        end = ticks[i + 1] if i + 1 < len(ticks) else len(x)
+    for s in ticks:
+        # Shocks at the same tick share one window, which ends at the first later shock.
+        after = bisect.bisect_right(later, s)
+        end = later[after] if after < len(later) else len(x)
         pre = float(smooth[max(0, s - baseline) : s].mean()) if s > 0 else float("nan")
         if not np.isfinite(pre) or pre <= 0.0 or end <= s:
             out.append({"tick": s, "recovery_ticks": np.nan, "censored": False, "loss": np.nan})

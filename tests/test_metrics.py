@@ -165,7 +165,7 @@ def test_adaptation_is_censored_at_the_end_of_the_run():
 def test_adaptation_is_censored_at_the_next_shock():
     x = np.full(400, 10.0)
     x[100:180] = 4.0  # the next shock comes at 150, before any recovery
-    first, second = adaptation(x, [150, 100], window=1, hold=10)  # order of the ticks does not matter
+    second, first = adaptation(x, [150, 100], window=1, hold=10)  # results in the order given
     assert first["tick"] == 100 and first["censored"] and first["recovery_ticks"] == 50
     assert second["tick"] == 150
     # The second shock's baseline is the depressed level (4), so it never fell below it.
@@ -291,3 +291,14 @@ def test_band_of_lead_time_leaves_out_ticks_without_deliveries():
     np.testing.assert_allclose(band["mean"].iloc[2:], [22.0, 22.0, 24.0, 23.5])
     half = stats.t.ppf(0.975, 2) * 2.0 / np.sqrt(3)  # the three seeds are 2 apart: s.d. 2
     np.testing.assert_allclose(band.ci_high.iloc[2:] - band["mean"].iloc[2:], half)
+
+
+def test_shocks_at_the_same_tick_share_one_recovery_window():
+    series = np.r_[np.full(100, 10.0), np.full(40, 4.0), np.full(160, 10.0)]
+    tied = adaptation(series, [100, 100], window=1, baseline=10, hold=10)
+    alone = adaptation(series, [100], window=1, baseline=10, hold=10)
+    assert [r["recovery_ticks"] for r in tied] == [alone[0]["recovery_ticks"]] * 2 == [40.0, 40.0]
+    # Unsorted input: results follow the input order, each cut at the next later shock.
+    later_first = adaptation(series, [200, 100], window=1, baseline=10, hold=10)
+    assert [r["tick"] for r in later_first] == [200, 100]
+    assert later_first[1]["recovery_ticks"] == 40.0

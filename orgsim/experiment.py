@@ -149,20 +149,28 @@ def collect(scenario: Scenario, results: Sequence[RunResult]) -> Comparison:
 
 
 def headline_table(summary: pd.DataFrame) -> str:
-    """The headline measures as a fixed-width text table: mean [95 % CI] per organisation."""
+    """The headline measures as a fixed-width text table: mean [95 % CI] per organisation.
+
+    A recovery row also says how many of the recoveries it averages were censored (not recovered by
+    the next shock or the end of the run: the ticks observed, a lower bound, enter the mean).
+    """
     orgs = list(dict.fromkeys(summary["organisation"]))
     width = max(len(label) for label in HEADLINE.values()) + 2
-    col = 26
+    col = 38
+    value = summary.set_index(["organisation", "measure"])
     lines = ["measure".ljust(width) + "".join(o.rjust(col) for o in orgs)]
     for measure, label in HEADLINE.items():
         cells = []
         for org in orgs:
-            row = summary[(summary.organisation == org) & (summary.measure == measure)]
-            if row.empty or row.n.iloc[0] == 0:
+            if (org, measure) not in value.index or value.loc[(org, measure), "n"] == 0:
                 cells.append("-".rjust(col))
                 continue
-            m, lo, hi = row[["mean", "ci_low", "ci_high"]].iloc[0]
-            cells.append(f"{_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}]".rjust(col))
+            m, lo, hi, n = value.loc[(org, measure), ["mean", "ci_low", "ci_high", "n"]]
+            text = f"{_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}]"
+            if measure.startswith("recovery_value_delivered_"):
+                censored = value.loc[(org, "censored_" + measure.rsplit("_", 1)[1])]
+                text += f" ({round(censored['mean'] * censored['n'])} censored)"
+            cells.append(text.rjust(col))
         if any(c.strip() != "-" for c in cells):
             lines.append(label.ljust(width) + "".join(cells))
     return "\n".join(lines)

@@ -302,3 +302,16 @@ def test_shocks_at_the_same_tick_share_one_recovery_window():
     later_first = adaptation(series, [200, 100], window=1, baseline=10, hold=10)
     assert [r["tick"] for r in later_first] == [200, 100]
     assert later_first[1]["recovery_ticks"] == 40.0
+
+
+def test_headline_table_says_how_many_recoveries_were_censored():
+    from orgsim.experiment import headline_table
+
+    rows = [("a", "mean_value_delivered", 50.0, 48.0, 52.0, 4),
+            ("a", "recovery_value_delivered_needs", 106.0, 60.0, 151.0, 4),
+            ("a", "censored_needs", 0.75, 0.0, 1.5, 4)]
+    summary = pd.DataFrame(rows, columns=["organisation", "measure", "mean", "ci_low", "ci_high", "n"])
+    table = headline_table(summary).splitlines()
+    (needs,) = [line for line in table if line.startswith("recovery after needs shock")]
+    assert needs.endswith("106.0 [60.0, 151.0] (3 censored)")
+    assert not any(line.startswith("recovery after rules") for line in table)  # no rules shocks: no row

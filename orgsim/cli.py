@@ -62,7 +62,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if organisation not in scenario.organisations:
         raise OrgsimError(f"{args.scenario}: --organisation: unknown organisation {organisation!r}; "
                           f"this scenario has: {', '.join(scenario.organisations)}")
-    out = Path(args.out or Path("out") / f"{Path(args.scenario).stem}-{organisation}-seed{args.seed}.csv")
+    name = f"{Path(args.scenario).stem}-{organisation}-seed{args.seed}.csv"
+    out = Path(args.out or Path("out") / name)
+    if out.is_dir():
+        out = out / name
     result = run_one(scenario, organisation, args.seed)  # bad input fails before anything is written
     _prepare_out(out.parent)
     result.timeseries.to_csv(out)
@@ -115,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--organisation", help="organisation name in the scenario (default: the first)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--ticks", type=_positive_int, help="ticks (default: the scenario's)")
-    p.add_argument("--out", help="CSV file (default: out/<scenario>-<organisation>-seed<seed>.csv)")
+    p.add_argument("--out", help="CSV file, or a folder to write it in "
+                   "(default: out/<scenario>-<organisation>-seed<seed>.csv)")
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser("validate", help="check scenario files without running them")

@@ -168,8 +168,8 @@ def test_run_defaults_to_the_first_organisation_and_out_folder(tmp_path, monkeyp
     assert main(["run", "tiny.toml", "--ticks", "40"]) == 0
     assert len(pd.read_csv(tmp_path / "out" / "tiny-siloed-seed0.csv")) == 40
     (tmp_path / "results").mkdir()
-    assert main(["run", "tiny.toml", "--ticks", "30", "--seed", "2", "--out", "results"]) == 0
-    assert len(pd.read_csv(tmp_path / "results" / "tiny-siloed-seed2.csv")) == 30  # a folder: the file goes in it
+    assert main(["run", "tiny.toml", "--ticks", "35", "--seed", "2", "--out", "results"]) == 0
+    assert len(pd.read_csv(tmp_path / "results" / "tiny-siloed-seed2.csv")) == 35  # a folder: the file goes in it
 
 
 def test_validate_checks_every_file(orgsim_command, tmp_path):

@@ -36,7 +36,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from orgsim.plotting import plot_comparison
     from orgsim.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario).with_run(args.scenario, seeds=args.seeds, ticks=args.ticks)
+    scenario = load_scenario(args.scenario).with_run(_source(args), seeds=args.seeds, ticks=args.ticks)
     out = Path(args.out or Path("out") / Path(args.scenario).stem)
     _prepare_out(out)
     with _progress(len(scenario.seeds) * len(scenario.organisations), "run") as bar:
@@ -57,7 +57,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from orgsim.experiment import run_one
     from orgsim.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario).with_run(args.scenario, ticks=args.ticks)
+    scenario = load_scenario(args.scenario).with_run(_source(args), ticks=args.ticks)
     organisation = args.organisation or next(iter(scenario.organisations))
     if organisation not in scenario.organisations:
         raise OrgsimError(f"{args.scenario}: --organisation: unknown organisation {organisation!r}; "
@@ -88,6 +88,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(f"orgsim: error: {err}", file=sys.stderr)
             failed += 1
     return 2 if failed else 0
+
+
+def _source(args: argparse.Namespace) -> str:
+    """The scenario file, and the --ticks that shortened it, for error messages."""
+    return args.scenario if args.ticks is None else f"{args.scenario} with --ticks {args.ticks}"
 
 
 def _prepare_out(folder: Path) -> None:

@@ -49,7 +49,7 @@ MORE_BAD_INPUT = {
     "out of range lever": ("[organisations.a]\npreset = 'siloed'\nhandoff_error = 1.5\n", [],
                            "organisations.a.handoff_error"),
     "unknown preset": ("[organisations.a]\npreset = 'hierarchy'\n", [], "organisations.a"),
-    "shock after --ticks": (TINY, ["--ticks", "20"], "environment.shocks.0.tick"),
+    "shock after --ticks": (TINY, ["--ticks", "20"], "with --ticks 20: environment.shocks.0.tick"),
     "--out is a file": (TINY, ["--out", "taken"], "taken: --out must be a folder"),
     "run: unknown organisation": (TINY, ["--organisation", "matrix"],
                                   "unknown organisation 'matrix'; this scenario has: siloed, responsive"),

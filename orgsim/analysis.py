@@ -26,7 +26,7 @@ from scipy import stats  # noqa: E402
 from orgsim.environment import LAYERS  # noqa: E402
 from orgsim.errors import OrgsimError  # noqa: E402
 from orgsim.metrics import mean_ci  # noqa: E402
-from orgsim.plotting import colour  # noqa: E402
+from orgsim.plotting import colour, projector  # noqa: E402
 from orgsim.scenario import UNITS, Scenario, validate_scenario  # noqa: E402
 from orgsim.sweep import ID_COLUMNS, TIMESERIES, read_manifest, read_runs  # noqa: E402
 
@@ -256,11 +256,6 @@ def sensitivity(runs: pd.DataFrame, scenario: Scenario, measure: str = VALUE) ->
 
 
 # --- figures -----------------------------------------------------------------------------------------------
-def _style() -> None:
-    plt.rcParams.update({"font.size": FONT, "axes.titlesize": FONT + 1, "axes.labelsize": FONT,
-                         "legend.fontsize": FONT - 2, "xtick.labelsize": FONT - 2, "ytick.labelsize": FONT - 2})
-
-
 def _save(fig, path: str | Path | None):
     if path is not None:
         fig.savefig(path, dpi=120)
@@ -275,9 +270,9 @@ def _edges(values: np.ndarray) -> np.ndarray:
     return np.concatenate([[first], mid, [last]])
 
 
+@projector(FONT)
 def plot_crossover_map(table: pd.DataFrame, path: str | Path | None = None, measure: str = VALUE):
     """Heat map of a two-parameter :func:`crossover` table with the zero contour: where each design wins."""
-    _style()
     x, y = table.columns[0], table.columns[1]
     a, b = table.columns[2], table.columns[3]
     grid = table.pivot(index=y, columns=x, values="difference")
@@ -302,9 +297,9 @@ def plot_crossover_map(table: pd.DataFrame, path: str | Path | None = None, meas
     return _save(fig, path)
 
 
+@projector(FONT)
 def plot_crossover_line(table: pd.DataFrame, path: str | Path | None = None, measure: str = VALUE):
     """The difference of a one-parameter :func:`crossover` table along its parameter, with its 95 % CI."""
-    _style()
     x, a, b = table.columns[0], table.columns[1], table.columns[2]
     fig, ax = plt.subplots(figsize=(11, 6.5), constrained_layout=True)
     ax.fill_between(table[x], table.ci_low, table.ci_high, color="0.6", alpha=0.4, lw=0, label="95 % CI")
@@ -318,12 +313,12 @@ def plot_crossover_line(table: pd.DataFrame, path: str | Path | None = None, mea
     return _save(fig, path)
 
 
+@projector(FONT)
 def plot_by_parameter(
     runs: pd.DataFrame, x: str, path: str | Path | None = None, measure: str = VALUE, by: str | None = None
 ):
     """``measure`` of each organisation along parameter ``x``: mean over seeds with its 95 % CI, one line
     per value of parameter ``by`` (drawn once for an organisation it does not change)."""
-    _style()
     fig, ax = plt.subplots(figsize=(11, 6.5), constrained_layout=True)
     styles = ["-", "--", ":", "-."]
     for i, org in enumerate(dict.fromkeys(runs["organisation"])):
@@ -347,9 +342,9 @@ def plot_by_parameter(
     return _save(fig, path)
 
 
+@projector(FONT)
 def plot_adaptation(table: pd.DataFrame, path: str | Path | None = None):
     """Bars of ticks to recover after a shock, per pace layer and organisation, with 95 % CIs."""
-    _style()
     layers = [layer for layer in LAYERS if layer in set(table.layer)]
     orgs = list(dict.fromkeys(table.organisation))
     width = 0.8 / len(orgs)
@@ -367,9 +362,9 @@ def plot_adaptation(table: pd.DataFrame, path: str | Path | None = None):
     return _save(fig, path)
 
 
+@projector(FONT)
 def plot_sensitivity(table: pd.DataFrame, path: str | Path | None = None, measure: str = VALUE):
     """Bars of Sobol S1 and ST (or Morris mu*) per parameter and organisation, with confidence bounds."""
-    _style()
     orgs = list(dict.fromkeys(table.organisation))
     sobol = "S1" in table.columns
     bars = [("S1", "first order S1"), ("ST", "total ST")] if sobol else [("mu_star", "mu* (mean |effect|)")]

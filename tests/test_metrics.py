@@ -315,3 +315,21 @@ def test_headline_table_says_how_many_recoveries_were_censored():
     (needs,) = [line for line in table if line.startswith("recovery after needs shock")]
     assert needs.endswith("106.0 [60.0, 151.0] (3 censored)")
     assert not any(line.startswith("recovery after rules") for line in table)  # no rules shocks: no row
+
+
+def test_figures_use_large_type_without_changing_matplotlib_globally():
+    import matplotlib.pyplot as plt
+
+    from orgsim.plotting import projector
+
+    @projector(20)
+    def draw():
+        fig, ax = plt.subplots()
+        ax.set_xlabel("tick")
+        return fig
+
+    before = dict(plt.rcParams)
+    fig = draw()
+    assert fig.axes[0].xaxis.label.get_fontsize() == 20
+    assert dict(plt.rcParams) == before
+    plt.close(fig)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from orgsim.environment import EnvironmentConfig
 from orgsim.model import OrgModel
+
+# On CI (CI=true) hypothesis draws the same examples every run, so a submission cannot go red or green by
+# chance; on a developer's machine it keeps exploring new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 #: Headcount of the small organisations the tests run; arrivals scale with it as in the default.
 SMALL_MEMBERS = 30

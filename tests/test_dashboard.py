@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections import Counter
 
 import ipyvuetify as v
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 import solara
 
 from orgsim.cli import build_parser, main
+from orgsim.dashboard import app as dashboard_app
 from orgsim.dashboard import leadership
 from orgsim.dashboard.app import Page
 from orgsim.dashboard.assets import PACKAGES, missing_assets
@@ -72,6 +74,19 @@ def test_reset_rebuilds_both_models_from_the_same_seed():
     np.testing.assert_array_equal(run.models[0].timeseries().value_delivered, first)
     run.reset(SMALL.with_side("right", OrgChoice(kind="hybrid", coupling=0.25)))
     assert run.models[1].design == from_coupling(0.25)
+
+
+def test_a_reset_that_cannot_build_the_models_keeps_the_run():
+    run = Lockstep(SMALL)
+    run.step(10)
+    run.shock("needs")
+    run.step(5)
+    models, shocks = run.models, run.shocks()
+    bad = SMALL.with_side("right", OrgChoice(kind="responsive", levers={"handoff_delay": -5}))
+    with pytest.raises(OrgsimError, match=r"handoff_delay: .*greater than or equal to 0 \(got -5\)"):
+        run.reset(bad)
+    assert run.settings is SMALL and run.models is models
+    assert run.tick == 15 and run.shocks() == shocks and shocks[0].source == "you"
 
 
 # --- settings -------------------------------------------------------------------------------------
@@ -208,7 +223,13 @@ def test_exports_hold_every_tick_of_both_runs_and_the_shocks():
     assert set(MEASURES) <= set(table.columns)
     assert table.loc[table.tick == 12, "shocks_applied"].tolist() == ["technology:0.50:you"] * 2
     assert (table.loc[table.tick != 12, "shocks_applied"] == "").all()
-    assert per_tick_table(snap).equals(per_tick_table(snap))
+    # The core's count of shocks per tick includes the one from the button, as does the list.
+    assert table.shocks.tolist() == [len(s.split(";")) if s else 0 for s in table.shocks_applied]
+    frame = per_tick_table(snap)
+    for side, model in zip(("left", "right"), run.models, strict=True):
+        rows = frame[frame.side == side]
+        np.testing.assert_array_equal(rows.value_delivered, model.timeseries().value_delivered)
+        np.testing.assert_array_equal(rows.tick, np.arange(15))
     timeline = Timeline(snap.settings)
     timeline.update(snap)
     assert timeline.frame()[:2] == b"\xff\xd8"  # JPEG for live frames
@@ -256,6 +277,44 @@ def render_with_session(monkeypatch):
     rc = render_page()
     assert len(sessions) == 1
     return rc, sessions[0]
+
+
+def count_calls(monkeypatch, *targets: tuple[object, str]) -> Counter:
+    """Count the calls of each ``(owner, name)`` function (of a module or class) from now on, by name."""
+    calls: Counter = Counter()
+
+    def counted(name, original):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return original(*args, **kwargs)
+
+        return call
+
+    for owner, name in targets:
+        monkeypatch.setattr(owner, name, counted(name, getattr(owner, name)))
+    return calls
+
+
+def wait_until(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"still not true after {timeout:g} s")
+        time.sleep(0.05)
+
+
+def settled(read, quiet: float = 1.5, timeout: float = 30.0):
+    """``read()`` once it has returned the same value for ``quiet`` seconds in a row (polled)."""
+    deadline = time.monotonic() + timeout
+    last, since = read(), time.monotonic()
+    while time.monotonic() - since < quiet:
+        if time.monotonic() > deadline:
+            pytest.fail(f"still changing after {timeout:g} s (last {last!r})")
+        time.sleep(0.05)
+        now = read()
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
 
 
 @pytest.fixture
@@ -326,17 +385,21 @@ def test_page_time_unit_and_market_sliders(page):
     assert any("swamped" in w.children[0] for w in rc.find(v.Alert).widgets if w.children)
 
 
-def test_page_play_runs_in_a_thread_until_paused(page):
+def test_page_play_runs_in_a_thread_until_paused_and_leaves_the_sidebar_alone(page, monkeypatch):
     rc, run = page
+    sidebar = count_calls(monkeypatch, (dashboard_app, "scenario_files"), (dashboard_app, "notes"),
+                          (OrgChoice, "lever"))
+    click(rc, "step")
     click(rc, "play")
-    deadline = time.monotonic() + 20
-    while run.tick < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    click(rc, "play")  # now labelled Pause
-    time.sleep(1.0)  # a frame under way when Pause was clicked may still finish
-    stopped = run.tick
-    time.sleep(1.0)
-    assert 4 <= stopped == run.tick
+    wait_until(lambda: run.tick >= 5)
+    click(rc, "play")  # now labelled Pause; a frame under way may still finish
+    stopped = settled(lambda: run.tick)
+    assert stopped >= 5 and not run.finished
+    assert rc.find(v.Btn, meta_ref="play").widget.children[-1] == "Play"
+    # Each tick redrew the run, but neither the sidebar (scenario files, lever values) nor the notes.
+    assert sidebar == {}
+    rc.find(v.BtnToggle, meta_ref="time_unit").widget.v_model = 0  # days: a change of the settings does
+    assert sidebar["notes"] == 1 and sidebar["scenario_files"] == 1 and sidebar["lever"] > 0
 
 
 def test_every_page_has_its_own_models(page):
@@ -379,9 +442,7 @@ def test_page_downloads_hold_the_current_run(page):
                                        for end in ("-charts.png", "-people.png", ".csv"))
     for widget in downloads.values():
         widget.request_download = True
-    deadline = time.monotonic() + 20
-    while any(w.bytes is None for w in downloads.values()) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: all(w.bytes is not None for w in downloads.values()))
     by_end = {name.rsplit("-", 1)[-1]: w.bytes for name, w in downloads.items()}
     assert by_end["charts.png"][:8] == by_end["people.png"][:8] == b"\x89PNG\r\n\x1a\n"
     table = pd.read_csv(io.BytesIO(by_end["tick5.csv"]))

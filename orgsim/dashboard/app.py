@@ -157,14 +157,18 @@ def Page():
         playing.value = not playing.value and not lockstep.finished
 
     def change(new: Settings) -> None:
-        """Show new settings in the controls; apply them now if that loses nothing."""
-        set_draft(new)
+        """Apply new settings now if that loses nothing, then show them in the controls."""
         if new.same_run(lockstep.settings):
             lockstep.settings = new  # only how the run is shown changed
             sync()
         elif lockstep.tick == 0 and not lockstep.shocks() and not playing.value:
             lockstep.reset(new)
             sync(reset=True)
+        set_draft(new)
+
+    # The same two callbacks every render (they only use state that lives as long as the page), so
+    # the sidebar is drawn again when the draft changes, not on every frame of play.
+    sidebar = solara.use_memo(lambda: (change, guarded), [])
 
     def play_loop(cancel: threading.Event) -> None:
         ticks, pause = SPEEDS[speed.value]
@@ -190,15 +194,12 @@ def Page():
     orgview = solara.use_memo(lambda: OrgView(settings, capabilities), [run.value])
     timeline_image = solara.use_memo(lambda: _frame(timeline, snap), [timeline, version.value, run.value])
     orgview_image = solara.use_memo(lambda: _frame(orgview, snap), [orgview, version.value, run.value])
-    try:
-        advice = notes(draft)
-    except OrgsimError as err:
-        advice = [str(err)]
+    advice = solara.use_memo(lambda: _advice(draft), [draft])
 
     solara.Style(CSS)
     solara.Title("orgsim: two organisations, one market")
     with solara.Sidebar():
-        Controls(draft, change, guarded)
+        Controls(draft, *sidebar)
     with solara.Column(style={"padding": "6px 18px", "max-width": "1500px"}):
         solara.Div(children=[leadership.verdict(snap)], classes=["orgsim-verdict"]).meta(ref="verdict")
         if error.value:
@@ -235,6 +236,13 @@ def Page():
         solara.Div(children=["Who is where"], classes=["orgsim-section"])
         solara.Image(orgview_image, format="jpeg", width="100%").meta(ref="orgview")
         Exports(snap, session, timeline, orgview)
+
+
+def _advice(draft: Settings) -> list[str]:
+    try:
+        return notes(draft)
+    except OrgsimError as err:
+        return [str(err)]
 
 
 def _frame(figure, snap: Snapshot) -> bytes:

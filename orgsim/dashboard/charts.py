@@ -24,6 +24,7 @@ from PIL import Image  # noqa: E402
 
 from orgsim.dashboard.lockstep import SHOCK_NOUNS, ShockMark, Snapshot  # noqa: E402
 from orgsim.dashboard.settings import TICKS_PER_UNIT, OrgChoice, Settings, work_per_tick  # noqa: E402
+from orgsim.metrics import moving_average  # noqa: E402
 from orgsim.plotting import COLOURS  # noqa: E402
 
 #: Colour of each side's design (the silo'd and responsive ones are those of every orgsim figure).
@@ -38,7 +39,7 @@ PANELS: tuple[tuple[str, str, str], ...] = (
     ("lead_time", "Lead time", "duration"),
     ("failure_demand", "Failure demand (rework and waste)", "percent"),
 )
-SMOOTHING = 10  # ticks in the trailing mean drawn for every measure
+SMOOTHING = 10  # ticks in the trailing mean drawn for every measure (metrics.moving_average)
 DPI = 100
 FONT = {"font.size": 11, "axes.titlesize": 13, "axes.titleweight": "bold", "axes.labelsize": 11}
 
@@ -47,12 +48,6 @@ def side_colours(sides: tuple[OrgChoice, OrgChoice]) -> tuple[str, str]:
     """Line and card colour of the left and right organisation."""
     left, right = (s.kind for s in sides)
     return KIND_COLOURS[left], (ALT_COLOURS[right] if left == right else KIND_COLOURS[right])
-
-
-def smoothed(values: pd.Series, window: int = SMOOTHING) -> np.ndarray:
-    """Trailing mean over ``window`` ticks that skips missing values (lead time has NaN when nothing
-    was delivered); NaN until a value exists."""
-    return values.rolling(window, min_periods=1).mean().to_numpy(dtype=float)
 
 
 def nice_ceiling(x: float) -> float:
@@ -157,7 +152,7 @@ class Timeline(LiveFigure):
         return {"rate": f"value units per {unit}", "percent": "", "duration": self.unit}[scale]
 
     def _display(self, measure: str, scale: str, frame: pd.DataFrame) -> np.ndarray:
-        y = smoothed(frame[measure])
+        y = moving_average(frame[measure].to_numpy(), SMOOTHING)
         if scale == "rate":
             return y * self.per_unit
         if scale == "duration":

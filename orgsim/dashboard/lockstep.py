@@ -75,12 +75,13 @@ class Lockstep:
         self.reset(settings)
 
     def reset(self, settings: Settings | None = None) -> None:
-        """Start again at tick 0, with new settings if given."""
+        """Start again at tick 0, with new settings if given. If building the new models fails
+        (an ``OrgsimError`` for a bad design), the current settings, models and shocks are kept."""
         with self._lock:
-            self.settings = settings or self.settings
-            kwargs = self.settings.model_kwargs()
-            env = self.settings.environment
-            self.models = tuple(OrgModel(side.design(), env, **kwargs) for side in self.settings.sides)
+            settings = settings or self.settings
+            kwargs = settings.model_kwargs()
+            models = tuple(OrgModel(side.design(), settings.environment, **kwargs) for side in settings.sides)
+            self.settings, self.models = settings, models
             self._manual: set[int] = set()  # indices into shock_log of shocks from the buttons
 
     @property

@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from orgsim.capabilities import DEFAULT_CAPABILITIES, Capabilities
+from orgsim.errors import OrgsimError
 
 Layer = Literal["needs", "technology", "rules", "volume"]
 LAYERS: tuple[str, ...] = ("needs", "technology", "rules", "volume")
@@ -193,9 +194,9 @@ class DemandEnvironment:
     def shock(self, layer: str, magnitude: float, scheduled: bool = True) -> None:
         """Hit one pace layer now with a change of the given magnitude in (0, 1]."""
         if layer not in LAYERS:
-            raise ValueError(f"unknown layer {layer!r}; allowed: {', '.join(LAYERS)}")
+            raise OrgsimError(f"unknown layer {layer!r}; allowed: {', '.join(LAYERS)}")
         if not 0.0 < magnitude <= 1.0:
-            raise ValueError(f"shock magnitude must be in (0, 1], got {magnitude}")
+            raise OrgsimError(f"shock magnitude must be in (0, 1], got {magnitude}")
         rng = self.rng
         if layer == "needs":
             target = rng.dirichlet(np.full(len(self.log_weights), 0.5))

@@ -8,7 +8,7 @@ import typing
 from typing import Any
 
 
-class OrgsimError(Exception):
+class OrgsimError(ValueError):
     """Bad input from a user: a scenario file, a parameter, a results folder.
 
     The message is complete on its own (it names the file, the key and what is allowed), so

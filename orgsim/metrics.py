@@ -181,11 +181,17 @@ def adaptation_table(
 def summarise(df: pd.DataFrame, shock_log: Sequence[tuple], warmup: int = 50) -> dict[str, float]:
     """A run's summary: mean of every per-tick measure after ``warmup`` ticks, and adaptation.
 
+    ``mean_lead_time`` is the mean over the demands delivered (each tick's mean weighted by its
+    ``completed``), not over ticks.
+
     Adaptation keys are ``recovery_<measure>_<layer>`` (mean ticks over that layer's shocks, NaN if
     none), ``loss_<measure>_<layer>`` and ``censored_<layer>`` (shocks not recovered from).
     """
     steady = df.iloc[min(warmup, max(len(df) - 1, 0)) :]
     out: dict[str, float] = {f"mean_{name}": float(steady[name].mean()) for name in MEASURES}
+    delivered = steady["completed"].to_numpy()
+    if delivered.sum() > 0:
+        out["mean_lead_time"] = float(np.nansum(steady["lead_time"].to_numpy() * delivered) / delivered.sum())
     out["total_value_delivered"] = float(df["value_delivered"].sum())
     adapt = adaptation_table(df, shock_log)
     for measure in ("value_delivered", "alignment"):

@@ -206,8 +206,10 @@ def test_summary_means_leave_out_the_warmup():
     out = summarise(df, [], warmup=50)
     assert out["mean_value_delivered"] == 4.0
     assert out["total_value_delivered"] == pytest.approx(50 * 100 + 150 * 4)
-    for name in MEASURES:
+    for name in set(MEASURES) - {"lead_time"}:
         assert out[f"mean_{name}"] == pytest.approx(df[name].iloc[50:].mean())
+    steady = df.iloc[50:]
+    assert out["mean_lead_time"] == pytest.approx(np.average(steady.lead_time, weights=steady.completed))
     assert out["shocks"] == 0
     assert np.isnan(out["recovery_value_delivered_needs"])
     assert out["censored_needs"] == 0
@@ -333,3 +335,10 @@ def test_figures_use_large_type_without_changing_matplotlib_globally():
     assert fig.axes[0].xaxis.label.get_fontsize() == 20
     assert dict(plt.rcParams) == before
     plt.close(fig)
+
+
+def test_run_lead_time_is_the_mean_over_demands_delivered():
+    df = pd.DataFrame({name: np.zeros(4) for name in MEASURES})
+    df["completed"] = [0, 1, 3, 0]
+    df["lead_time"] = [np.nan, 10.0, 2.0, np.nan]
+    assert summarise(df, [], warmup=0)["mean_lead_time"] == pytest.approx((10 + 3 * 2) / 4)

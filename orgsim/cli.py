@@ -82,12 +82,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         try:
             scenario = load_scenario(path)
             points, seeds, orgs = len(scenario.points()), len(scenario.seeds), len(scenario.organisations)
-            print(f"{path}: ok ({points} point{'s' * (points > 1)} x {seeds} seeds x {orgs} organisations "
-                  f"= {points * seeds * orgs} runs of {scenario.run.ticks} ticks)")
+            print(f"{path}: ok ({_count(points, 'point')} x {_count(seeds, 'seed')} x "
+                  f"{_count(orgs, 'organisation')} = {_count(points * seeds * orgs, 'run')} of "
+                  f"{scenario.run.ticks} ticks)")
         except OrgsimError as err:
             print(f"orgsim: error: {err}", file=sys.stderr)
             failed += 1
     return 2 if failed else 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
 
 
 def _source(args: argparse.Namespace) -> str:

@@ -21,11 +21,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm  # noqa: E402
-from scipy import stats  # noqa: E402
 
 from orgsim.environment import LAYERS  # noqa: E402
 from orgsim.errors import OrgsimError  # noqa: E402
-from orgsim.metrics import mean_ci  # noqa: E402
+from orgsim.metrics import mean_ci, t_half_width  # noqa: E402
 from orgsim.plotting import colour, projector  # noqa: E402
 from orgsim.scenario import UNITS, Scenario, validate_scenario  # noqa: E402
 from orgsim.sweep import ID_COLUMNS, TIMESERIES, read_manifest, read_runs  # noqa: E402
@@ -108,9 +107,7 @@ def summary(runs: pd.DataFrame, measures: Sequence[str] | None = None) -> pd.Dat
     long.index = long.index.set_names([*keys, "measure"])
     long = long.reset_index()
     n = long["n"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * long["sd"] / np.sqrt(n), 0.0)
-    half = np.where(n > 0, half, np.nan)
+    half = t_half_width(long["sd"].fillna(0.0), n)
     long["ci_low"], long["ci_high"] = long["mean"] - half, long["mean"] + half
     long["n"] = long["n"].astype(int)
     return long[[*keys, "measure", "mean", "ci_low", "ci_high", "n"]].sort_values(

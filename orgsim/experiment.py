@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from orgsim.metrics import MEASURES, mean_ci, moving_average
+from orgsim.metrics import MEASURES, mean_ci, moving_average, t_half_width
 from orgsim.scenario import Scenario
 
 #: Measures shown in the headline table, in order, with a short label and unit.
@@ -104,14 +104,12 @@ class Comparison:
 
 def _mean_t_half_width(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row: mean of the finite values (NaN if none) and half-width of their 95 % t-interval (0 if < 2)."""
-    from scipy import stats
-
     finite = np.isfinite(samples)
     n = finite.sum(axis=1)
     mean = np.divide(np.where(finite, samples, 0.0).sum(axis=1), n, out=np.full(len(n), np.nan), where=n > 0)
     squares = (np.where(finite, samples - mean[:, None], 0.0) ** 2).sum(axis=1)
     var = np.divide(squares, n - 1, out=np.zeros(len(n)), where=n > 1)
-    return mean, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(var / np.maximum(n, 1))
+    return mean, np.nan_to_num(t_half_width(np.sqrt(var), n))
 
 
 def compare(

@@ -151,6 +151,15 @@ def adaptation(
     return out
 
 
+def t_half_width(sd: np.ndarray | float, n: np.ndarray | float, level: float = 0.95) -> np.ndarray:
+    """Half-width of the two-sided ``level`` t-interval of a mean, t(n - 1) x sd / sqrt(n), elementwise:
+    0 where n = 1 (no spread to estimate), NaN where n = 0."""
+    sd, n = np.asarray(sd, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = np.where(n > 1, stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n), 0.0)
+    return np.where(n > 0, half, np.nan)
+
+
 def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float, float, int]:
     """Mean and two-sided t-interval of the finite values: (mean, low, high, n)."""
     v = np.asarray([x for x in values if np.isfinite(x)], dtype=float)
@@ -158,9 +167,7 @@ def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float,
     if n == 0:
         return float("nan"), float("nan"), float("nan"), 0
     m = float(v.mean())
-    if n == 1:
-        return m, m, m, 1
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / np.sqrt(n))
+    half = float(t_half_width(v.std(ddof=1) if n > 1 else 0.0, n, level))
     return m, m - half, m + half, n
 
 

@@ -342,3 +342,12 @@ def test_run_lead_time_is_the_mean_over_demands_delivered():
     df["completed"] = [0, 1, 3, 0]
     df["lead_time"] = [np.nan, 10.0, 2.0, np.nan]
     assert summarise(df, [], warmup=0)["mean_lead_time"] == pytest.approx((10 + 3 * 2) / 4)
+
+
+def test_t_half_width_elementwise():
+    from orgsim.metrics import t_half_width
+
+    half = t_half_width(np.array([2.0, 2.0, 2.0]), np.array([0, 1, 10]))
+    assert np.isnan(half[0]) and half[1] == 0.0
+    assert half[2] == pytest.approx(stats.t.ppf(0.975, 9) * 2.0 / np.sqrt(10))
+    assert float(t_half_width(1.0, 5, level=0.9)) == pytest.approx(stats.t.ppf(0.95, 4) / np.sqrt(5))

@@ -21,10 +21,10 @@ from enum import StrEnum
 import mesa
 import numpy as np
 import pandas as pd
-from scipy import stats
 from tqdm import tqdm
 
 from orgsim.errors import OrgsimError
+from orgsim.metrics import t_half_width
 
 Beliefs = np.ndarray  # int8 values in {-1, 0, 1}
 
@@ -365,7 +365,7 @@ def summarise(values: np.ndarray) -> dict[str, float]:
     """Mean and t-based 95 % confidence interval of a sample, with its size."""
     reps = values.size
     mean = float(values.mean())
-    half = float(stats.t.ppf(0.975, reps - 1) * values.std(ddof=1) / np.sqrt(reps)) if reps > 1 else np.nan
+    half = float(t_half_width(values.std(ddof=1), reps)) if reps > 1 else np.nan
     return {"knowledge_mean": mean, "knowledge_ci_low": mean - half, "knowledge_ci_high": mean + half,
             "reps": reps}
 

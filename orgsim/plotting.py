@@ -67,6 +67,13 @@ def plot_comparison(comparison: Comparison, path: str | Path | None = None, wind
     for shock in scheduled:
         axes[0].annotate(f"{shock.layer} shock", (shock.tick, 1.0), xycoords=("data", "axes fraction"),
                          xytext=(4, -4), textcoords="offset points", va="top", fontsize=12)
+    # Random shocks differ between seeds (but not between organisations): a tick mark for each, once.
+    shocks = comparison.shocks
+    random = shocks[~shocks.scheduled.astype(bool)].drop_duplicates(["seed", "tick", "layer"])
+    if len(random):
+        for ax in axes:
+            ax.plot(random.tick, [0.0] * len(random), "|", color="black", ms=14, alpha=0.5,
+                    transform=ax.get_xaxis_transform(), label="random shock (any seed)" if ax is axes[0] else None)
     axes[0].legend(loc="lower left", frameon=True)
     axes[-1].set_xlabel("tick (working days)")
     n = comparison.runs.seed.nunique()

@@ -351,3 +351,17 @@ def test_t_half_width_elementwise():
     assert np.isnan(half[0]) and half[1] == 0.0
     assert half[2] == pytest.approx(stats.t.ppf(0.975, 9) * 2.0 / np.sqrt(10))
     assert float(t_half_width(1.0, 5, level=0.9)) == pytest.approx(stats.t.ppf(0.95, 4) / np.sqrt(5))
+
+
+def test_comparison_figure_marks_random_shocks_once_per_seed():
+    from orgsim.experiment import compare
+    from orgsim.plotting import plot_comparison
+
+    scenario = validate_scenario({"run": {"ticks": 120, "seeds": 2, "warmup": 10, "members": 20},
+                                  "environment": {"regime": "chaotic", "arrival_rate": 2.0}})
+    comparison = compare(scenario)
+    fig = plot_comparison(comparison)
+    (marks,) = [line for line in fig.axes[0].lines if line.get_label() == "random shock (any seed)"]
+    random = comparison.shocks[~comparison.shocks.scheduled]
+    assert len(random) > 0
+    assert sorted(marks.get_xdata()) == sorted(random.drop_duplicates(["seed", "tick", "layer"]).tick)

@@ -7,6 +7,7 @@ Every sub-command is a thin layer over the package's Python API. Bad input raise
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,13 +43,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     with _progress(len(scenario.seeds) * len(scenario.organisations), "run") as bar:
         result = compare(scenario, progress=bar.update)
     summary = result.summary()
-    print(f"{args.scenario}: {scenario.description}")
-    print(f"{len(scenario.seeds)} seeds x {scenario.run.ticks} ticks, {scenario.run.members} members; "
-          f"mean over ticks {scenario.run.warmup}+ [95 % CI over seeds]\n")
-    print(headline_table(summary))
     summary.to_csv(out / "summary.csv", index=False)
     result.runs.to_csv(out / "runs.csv", index=False)
     plot_comparison(result, out / "comparison.png")
+    print(f"{args.scenario}: {scenario.description}")
+    if scenario.sweep is not None:
+        print(f"(this file has a [sweep] section: compare runs its base point only; "
+              f"`orgsim sweep {args.scenario} --out DIR` runs the sweep)")
+    print(f"{len(scenario.seeds)} seeds x {scenario.run.ticks} ticks, {scenario.run.members} members; "
+          f"mean over ticks {scenario.run.warmup}+ [95 % CI over seeds]\n")
+    print(headline_table(summary))
     print(f"\nwrote {out / 'summary.csv'}, {out / 'runs.csv'} and {out / 'comparison.png'}")
     return 0
 
@@ -156,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("orgsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `orgsim compare ... | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

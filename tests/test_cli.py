@@ -195,3 +195,14 @@ def test_bad_command_line_arguments_exit_2(orgsim_command, tmp_path, capsys):
         assert exit_.value.code == 2
         assert capsys.readouterr().err.splitlines()[-1].startswith("orgsim")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+
+
+def test_compare_into_a_closed_pipe_still_writes_its_files(orgsim_command, tmp_path):
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(TINY)
+    command = " ".join([*orgsim_command, "compare", "tiny.toml", "--seeds", "2", "--out", "res"])
+    result = subprocess.run(f"{command} | head -n 1", shell=True, cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert result.stdout.startswith("tiny.toml: tiny")
+    assert "Traceback" not in result.stderr, result.stderr
+    assert sorted(p.name for p in (tmp_path / "res").iterdir()) == ["comparison.png", "runs.csv", "summary.csv"]

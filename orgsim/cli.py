@@ -153,7 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, where it is caught, not at exit
+        return code
     except OrgsimError as err:
         print(f"orgsim: error: {err}", file=sys.stderr)
         return 2

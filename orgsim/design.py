@@ -18,7 +18,7 @@ MANAGEMENT_LAYERS: tuple[str, ...] = ("operations", "process", "structure", "str
 
 
 class Cadence(BaseModel):
-    """Ticks between re-plans of each management layer (1 = every tick)."""
+    """Ticks between re-plans of each management layer (1 = every tick from tick 1; founding plans hold at 0)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -43,7 +43,8 @@ class OrgDesign(BaseModel):
     handoff_delay: int = Field(ge=0, le=1000, description="Ticks a demand waits at each hand-off.")
     handoff_error: float = Field(ge=0.0, le=1.0, description="Chance that a hand-off loses information.")
     rework_fraction: float = Field(
-        ge=0.0, le=2.0, description="Share of a phase's work redone after a lost hand-off or a return."
+        ge=0.0, le=2.0, description="Share of a phase's planned work redone after a lost hand-off; on a "
+        "return, the extra share of the missed work done on top of it."
     )
     sensing_delay: int = Field(ge=0, le=1000, description="Ticks before what happens reaches planners.")
     sensing_noise: float = Field(ge=0.0, le=2.0, description="Relative s.d. of the planners' sensing error.")
@@ -65,7 +66,8 @@ class OrgDesign(BaseModel):
         ge=0.0, le=2.0, description="Efficiency lost per extra capability in a team: 1/(1 + c(n - 1))."
     )
     restructure_cost: int = Field(
-        ge=0, le=1000, description="Ticks of lost capacity for each member moved to another home unit."
+        ge=0, le=1000, description="Ticks of lost capacity for each member moved to another home unit, who "
+        "is then re-skilled to that unit's hire profile."
     )
     strategy_threshold: float = Field(
         ge=0.0, le=1.0, description="A demand type is served only if its sensed share is at least this."

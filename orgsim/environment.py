@@ -97,7 +97,8 @@ class EnvironmentConfig(_Strict):
     arrival_rate: float = Field(default=10.0, gt=0.0, le=100_000.0, description="Mean demands per tick.")
     work_per_demand: float = Field(
         default=8.0, gt=0.0, le=1000.0, description="Customer work (work units, compliance not included) a "
-        "demand of average size needs, split at random over its 1 to 3 capabilities.",
+        "demand of average size needs, split at random over 1 to 3 capabilities when its type appears "
+        "(technology drift and shocks can spread a type over more).",
     )
     size_spread: float = Field(default=0.3, ge=0.0, le=2.0, description="s.d. of log demand size.")
     regulated_share: float = Field(default=0.3, ge=0.0, le=1.0, description="Share of types regulated.")
@@ -226,7 +227,8 @@ class DemandEnvironment:
         n_types = len(self.log_weights)
         for layer in LAYERS:
             d = dyn[layer]
-            # The draw happens whatever the rate, so the stream of numbers never depends on settings.
+            # The draw happens whatever the rate, so a rate of 0 shifts no later draw (and no organisation
+            # ever changes this stream).
             if rng.random() < d.shock_rate:
                 self.shock(layer, d.shock_magnitude, scheduled=False)
         self.log_weights = self.log_weights + rng.normal(0.0, 1.0, n_types) * dyn["needs"].drift

@@ -3,6 +3,7 @@
 Each tick the organisation records a few signals. A management layer that re-plans reads the mean
 of a signal over a window (its own cadence: what happened since it last looked) that ended
 ``delay`` ticks ago, times log-normal noise whose spread shrinks with the square root of the window.
+(The process layer reads the demand templates with a window of 1 and no noise: see ``OrgModel._replan``.)
 """
 
 from __future__ import annotations

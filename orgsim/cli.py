@@ -140,11 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", help="scenario files (TOML)")
     p.set_defaults(handler=_cmd_validate)
 
+    from orgsim.dashboard.server import register as register_dashboard
     from orgsim.replications.cli import register as register_replicate
     from orgsim.sweep_cli import register as register_sweep
 
     register_replicate(sub)
-    __import__("orgsim.dashboard.server", fromlist=["register"]).register(sub)  # orgsim dashboard
+    register_dashboard(sub)
     register_sweep(sub)
     return parser
 

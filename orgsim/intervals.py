@@ -18,8 +18,10 @@ import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from orgsim.metrics import COUNTS, MEASURES, t_half_width
@@ -59,7 +61,7 @@ SUMMARY_RANGES: dict[str, tuple[float, float]] = {
     r"censored_.*": (0.0, INF),
     r"shocks": (0.0, INF),
 }
-BOOTSTRAP_RESAMPLES = 9999
+BOOTSTRAP_RESAMPLES = 2000
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,8 @@ class Interval:
 
 
 def measure_range(name: str) -> tuple[float, float]:
-    """The range of a per-tick measure or a run summary key (``mean_<measure>``, ``recovery_...``).
-    A name with no known range gets (-inf, inf) only if declared so; unknown names raise KeyError."""
+    """The range of a per-tick measure or a run summary key (``mean_<measure>``, ``recovery_...``);
+    KeyError for a name with no declared range."""
     base = name.removeprefix("mean_")
     if base in COUNTS:
         return (0.0, INF)
@@ -122,21 +124,66 @@ def measure_interval(name: str, values: Iterable[float], level: float = 0.95, se
     return interval(values, low, high, level=level, seed=seed)
 
 
+def table_intervals(samples: pd.DataFrame, level: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """:func:`measure_interval` of every column of ``samples`` (rows: seeds; columns: measures or summary
+    keys), the bootstrap vectorised over the columns that have a value in every row. Returns one row per
+    column: measure, estimate, ci_low, ci_high, n, interval."""
+    numeric = samples.apply(pd.to_numeric, errors="coerce").astype(float)
+    out: dict[str, Interval] = {}
+    batch = []
+    for name in numeric.columns:
+        v = numeric[name].to_numpy()
+        boot = _bootstrapped(name)
+        if boot and len(v) > 1 and np.isfinite(v).all() and not np.all(v == v[0]):
+            batch.append(name)
+        else:
+            out[name] = measure_interval(name, v, level, seed)
+    if batch:
+        x = numeric[batch].to_numpy().T
+        lo, hi, method = _bootstrap(x, level, seed)
+        for i, name in enumerate(batch):
+            if not (np.isfinite(lo[i]) and np.isfinite(hi[i])):
+                out[name] = measure_interval(name, x[i], level, seed)
+                continue
+            low, high = _range(name)
+            out[name] = Interval(float(x[i].mean()), float(np.clip(lo[i], low, high)),
+                                 float(np.clip(hi[i], low, high)), x.shape[1], method)
+    rows = [(name, *(getattr(out[name], k) for k in ("estimate", "low", "high", "n", "method")))
+            for name in numeric.columns]
+    return pd.DataFrame(rows, columns=["measure", "estimate", "ci_low", "ci_high", "n", "interval"])
+
+
+def _range(name: str) -> tuple[float, float]:
+    try:
+        return measure_range(name)
+    except KeyError:
+        return (-INF, INF)
+
+
+def _bootstrapped(name: str) -> bool:
+    try:
+        return not _unbounded(*measure_range(name))
+    except KeyError:
+        return True
+
+
 def _unbounded(low: float, high: float) -> bool:
     return not (np.isfinite(low) or np.isfinite(high))
 
 
-def _bootstrap(v: np.ndarray, level: float, seed: int) -> tuple[float, float, str]:
+def _bootstrap(v: np.ndarray, level: float, seed: int) -> tuple[Any, Any, str]:
+    """Bootstrap interval of the mean along the last axis of ``v``: BCa, or percentile where BCa cannot be
+    computed for a 1-d sample (a batch keeps NaN there for the caller to redo one by one)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # BCa's degenerate cases give NaN, handled below
         res = stats.bootstrap((v,), np.mean, confidence_level=level, n_resamples=BOOTSTRAP_RESAMPLES,
-                              method="BCa", rng=np.random.default_rng(seed))
+                              method="BCa", axis=-1, rng=np.random.default_rng(seed))
         ci = res.confidence_interval
-        if np.isfinite(ci.low) and np.isfinite(ci.high):
-            return float(ci.low), float(ci.high), "BCa bootstrap"
+        if v.ndim > 1 or (np.isfinite(ci.low) and np.isfinite(ci.high)):
+            return ci.low, ci.high, "BCa bootstrap"
         res = stats.bootstrap((v,), np.mean, confidence_level=level, n_resamples=BOOTSTRAP_RESAMPLES,
                               method="percentile", rng=np.random.default_rng(seed))
-    return float(res.confidence_interval.low), float(res.confidence_interval.high), "percentile bootstrap"
+    return res.confidence_interval.low, res.confidence_interval.high, "percentile bootstrap"
 
 
 def check_ranges() -> list[str]:

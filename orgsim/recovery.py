@@ -284,7 +284,9 @@ def for_runs(
         frames.append(shock_recoveries(scenario, org, seed, series).assign(organisation=org, seed=seed))
         if progress is not None:
             progress(1)
-    if not frames:
-        return pd.DataFrame(columns=["organisation", "seed", *_SHOCK_KEYS, *_RESULT_KEYS])
-    table = pd.concat(frames, ignore_index=True)
-    return table[["organisation", "seed", *_SHOCK_KEYS, *_RESULT_KEYS]]
+    return pd.concat(frames, ignore_index=True)[empty().columns] if frames else empty()
+
+
+def empty() -> pd.DataFrame:
+    """A table of recoveries with no rows: the columns of :func:`for_runs`."""
+    return pd.DataFrame(columns=["organisation", "seed", *_SHOCK_KEYS, *_RESULT_KEYS])

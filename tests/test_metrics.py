@@ -256,20 +256,20 @@ def _comparison(values: dict[str, list[np.ndarray]], measure: str = "value_deliv
     return collect(validate_scenario({}), results)
 
 
-def test_comparison_summary_is_mean_ci_over_seeds():
+def test_comparison_summary_gives_each_measure_the_interval_of_its_range():
     a = [np.full(10, v) for v in (1.0, 2.0, 6.0)]
     b = [np.full(10, v) for v in (4.0, 4.0)]
     summary = _comparison({"siloed": a, "responsive": b}).summary()
-    assert summary.columns.tolist() == ["organisation", "measure", "mean", "ci_low", "ci_high", "n"]
+    assert summary.columns.tolist() == ["organisation", "measure", "estimate", "ci_low", "ci_high", "n", "interval"]
     row = summary[(summary.organisation == "siloed") & (summary.measure == "mean_value_delivered")].iloc[0]
-    low, high = stats.t.interval(0.95, 2, loc=3.0, scale=stats.sem([1.0, 2.0, 6.0]))
-    assert (row["mean"], row.n) == (3.0, 3)
-    assert (row.ci_low, row.ci_high) == pytest.approx((low, high))
+    assert (row.estimate, row.n, row.interval) == (3.0, 3, "BCa bootstrap")
+    t_low = stats.t.interval(0.95, 2, loc=3.0, scale=stats.sem([1.0, 2.0, 6.0]))[0]
+    assert t_low < 0 <= 1.0 <= row.ci_low < 3.0 < row.ci_high <= 6.0  # the t-interval would leave the range
     row = summary[(summary.organisation == "responsive") & (summary.measure == "mean_value_delivered")].iloc[0]
-    assert (row["mean"], row.ci_low, row.ci_high, row.n) == (4.0, 4.0, 4.0, 2)
-    # A measure undefined in every run (no shocks: no recovery) has n = 0.
-    row = summary[(summary.organisation == "siloed") & (summary.measure == "recovery_value_delivered_needs")]
-    assert row.n.iloc[0] == 0
+    assert (row.estimate, row.ci_low, row.ci_high, row.n) == (4.0, 4.0, 4.0, 2)
+    # The model's own recovery (a mean of censored values) is not in the table; with no scheduled shock
+    # there is no twin-based recovery either.
+    assert not summary.measure.str.match(r"(recovery|censored|loss|not_hit|depth|area)_").any()
 
 
 def test_comparison_band_is_smoothed_mean_and_ci_per_tick():
@@ -306,16 +306,26 @@ def test_shocks_at_the_same_tick_share_one_recovery_window():
     assert later_first[1]["recovery_ticks"] == 40.0
 
 
-def test_headline_table_says_how_many_recoveries_were_censored():
+def test_headline_table_gives_km_medians_with_censored_and_not_hit_shocks_and_each_rows_interval():
     from orgsim.experiment import headline_table
 
-    rows = [("a", "mean_value_delivered", 50.0, 48.0, 52.0, 4),
-            ("a", "recovery_value_delivered_needs", 106.0, 60.0, 151.0, 4),
-            ("a", "censored_needs", 0.75, 0.0, 1.5, 4)]
-    summary = pd.DataFrame(rows, columns=["organisation", "measure", "mean", "ci_low", "ci_high", "n"])
+    rows = [("a", "mean_value_delivered", 50.0, 48.0, 52.0, 4, "BCa bootstrap"),
+            ("a", "recovery_value_delivered_needs", 106.0, 60.0, np.inf, 3, "Kaplan-Meier median"),
+            ("a", "censored_value_delivered_needs", 2, np.nan, np.nan, 4, "none"),
+            ("a", "not_hit_value_delivered_needs", 1, np.nan, np.nan, 4, "none"),
+            ("a", "area_value_delivered_needs", -5.0, -20.0, 10.0, 4, "t"),
+            ("b", "recovery_value_delivered_needs", np.inf, 80.0, np.inf, 4, "Kaplan-Meier median"),
+            ("b", "censored_value_delivered_needs", 4, np.nan, np.nan, 4, "none"),
+            ("b", "not_hit_value_delivered_needs", 0, np.nan, np.nan, 4, "none")]
+    summary = pd.DataFrame(rows, columns=["organisation", "measure", "estimate", "ci_low", "ci_high", "n", "interval"])
     table = headline_table(summary).splitlines()
+    assert table[1].startswith("value delivered per tick")
+    assert table[1].split()[-5:] == ["50.0", "[48.0,", "52.0]", "-", "BCa"]  # b has no value: "-"
     (needs,) = [line for line in table if line.startswith("recovery after needs shock")]
-    assert needs.endswith("106.0 [60.0, 151.0] (3 censored)")
+    assert "106 [60, not reached] (2 cens., 1 not hit)" in needs
+    assert needs.endswith("not reached (4 cens., 0 not hit)  KM")
+    (area,) = [line for line in table if "value lost to next shock" in line]
+    assert area.endswith("  t")
     assert not any(line.startswith("recovery after rules") for line in table)  # no rules shocks: no row
 
 

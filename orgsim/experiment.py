@@ -6,7 +6,6 @@ stream of demands and shocks; only their design differs.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -45,9 +44,6 @@ HEADLINE: dict[str, str] = {
         (f"area_value_delivered_{layer}", "  value lost to next shock/end"),
     )},
 }
-#: Run summary keys of the model's own recovery measure (against the run's pre-shock level; means of
-#: censored values), left out of the tables in favour of the twin-based recovery.
-SELF_BASELINE = re.compile(r"(recovery|loss|censored)_.*")
 #: Short names of the intervals in the headline table.
 SHORT = {"BCa bootstrap": "BCa", "percentile bootstrap": "pct", "t": "t", "Kaplan-Meier median": "KM",
          "none": "-"}
@@ -101,7 +97,7 @@ class Comparison:
         shocks), ``depth_<measure>_<layer>`` and ``area_<measure>_<layer>``.
         """
         measures = [c for c in self.runs.columns
-                    if c not in ("organisation", "seed") and not SELF_BASELINE.fullmatch(c)]
+                    if c not in ("organisation", "seed") and not recovery.SELF_BASELINE.fullmatch(c)]
         frames = []
         for org in self.organisations:
             table = table_intervals(self.runs.loc[self.runs.organisation == org, measures])

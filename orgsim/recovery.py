@@ -26,6 +26,7 @@ scheduled shocks have twins: random shocks belong to the world's own stream and 
 from __future__ import annotations
 
 import bisect
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,9 @@ from orgsim.scenario import Scenario
 
 #: Per-tick measures whose recovery every shocked run reports, and which way is better.
 RECOVERY_MEASURES: dict[str, str] = {"value_delivered": "higher", "alignment": "higher"}
+#: Run summary keys of the model's own recovery measure (against the run's pre-shock level; means of
+#: censored values), left out of the tables in favour of the twin-based recovery.
+SELF_BASELINE = re.compile(r"(recovery|loss|censored)_.*")
 #: Outcomes of one shock.
 RECOVERED, CENSORED, NOT_HIT = "recovered", "censored", "not hit"
 

@@ -14,8 +14,8 @@ import pandas as pd
 
 from orgsim import recovery
 from orgsim.environment import LAYERS
-from orgsim.intervals import table_intervals
-from orgsim.metrics import MEASURES, moving_average, t_half_width
+from orgsim.intervals import row_intervals, table_intervals
+from orgsim.metrics import MEASURES, moving_average
 from orgsim.scenario import Scenario
 
 #: Measures shown in the headline table, in order, with a short label and unit.
@@ -118,29 +118,18 @@ class Comparison:
         return pd.concat(frames, ignore_index=True)[columns]
 
     def band(self, measure: str, window: int = 10) -> pd.DataFrame:
-        """Per organisation and tick: mean and 95 % CI over seeds of the smoothed ``measure``. Ticks where
-        a run has no value (lead time when nothing was delivered) are left out, not counted as 0."""
+        """Per organisation and tick: mean and 95 % interval over seeds of the smoothed ``measure``, kept to
+        its range (:func:`orgsim.intervals.row_intervals`: bootstrap for a bounded measure). Ticks where a
+        run has no value (lead time when nothing was delivered) are left out, not counted as 0."""
         frames = []
         for org in self.organisations:
             sel = self.timeseries[self.timeseries.organisation == org]
             wide = sel.pivot(index="tick", columns="seed", values=measure)
             smooth = np.column_stack([moving_average(wide[c].to_numpy(), window) for c in wide.columns])
-            mean, half = _mean_t_half_width(smooth)
-            frames.append(pd.DataFrame({
-                "organisation": org, "tick": wide.index, "mean": mean,
-                "ci_low": mean - half, "ci_high": mean + half,
-            }))
+            mean, low, high = row_intervals(measure, smooth)
+            frames.append(pd.DataFrame({"organisation": org, "tick": wide.index, "mean": mean,
+                                        "ci_low": low, "ci_high": high}))
         return pd.concat(frames, ignore_index=True)
-
-
-def _mean_t_half_width(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: mean of the finite values (NaN if none) and half-width of their 95 % t-interval (0 if < 2)."""
-    finite = np.isfinite(samples)
-    n = finite.sum(axis=1)
-    mean = np.divide(np.where(finite, samples, 0.0).sum(axis=1), n, out=np.full(len(n), np.nan), where=n > 0)
-    squares = (np.where(finite, samples - mean[:, None], 0.0) ** 2).sum(axis=1)
-    var = np.divide(squares, n - 1, out=np.zeros(len(n)), where=n > 1)
-    return mean, np.nan_to_num(t_half_width(np.sqrt(var), n))
 
 
 def compare(

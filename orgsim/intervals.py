@@ -153,6 +153,25 @@ def table_intervals(samples: pd.DataFrame, level: float = 0.95, seed: int = 0) -
     return pd.DataFrame(rows, columns=["measure", "estimate", "ci_low", "ci_high", "n", "interval"])
 
 
+def row_intervals(
+    name: str, samples: np.ndarray, level: float = 0.95, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of ``samples`` of measure ``name`` (rows: e.g. ticks; columns: seeds): the mean of the
+    finite values and the interval of :func:`measure_interval` (the bootstrap vectorised over rows with a
+    value in every column). Returns (estimate, low, high) arrays."""
+    x = np.asarray(samples, dtype=float)
+    low, high = _range(name)
+    estimate, lo, hi = (np.full(len(x), np.nan) for _ in range(3))
+    complete = np.isfinite(x).all(axis=1) & (np.ptp(np.nan_to_num(x), axis=1) > 0)
+    if x.shape[1] > 1 and complete.any() and _bootstrapped(name):
+        lo[complete], hi[complete], _ = _bootstrap(x[complete], level, seed)
+        estimate[complete] = x[complete].mean(axis=1)
+    for i in np.flatnonzero(~np.isfinite(lo) | ~np.isfinite(hi)):
+        ci = measure_interval(name, x[i], level, seed)
+        estimate[i], lo[i], hi[i] = ci.estimate, ci.low, ci.high
+    return estimate, np.clip(lo, low, high), np.clip(hi, low, high)
+
+
 def _range(name: str) -> tuple[float, float]:
     try:
         return measure_range(name)

@@ -173,29 +173,29 @@ def headline_table(summary: pd.DataFrame) -> str:
     interval each row uses. A recovery row gives the Kaplan-Meier median ticks to recover and says how
     many shocks were censored (not recovered by the next shock or the end of the run) or not hit."""
     orgs = list(dict.fromkeys(summary["organisation"]))
-    width = max(len(label) for label in HEADLINE.values()) + 2
-    col = 38
     value = summary.set_index(["organisation", "measure"])
-    lines = ["measure".ljust(width) + "".join(o.rjust(col) for o in orgs) + "  interval"]
+    table = []
     for measure, label in HEADLINE.items():
         cells, kinds = [], []
         for org in orgs:
             if (org, measure) not in value.index or value.loc[(org, measure), "n"] == 0:
-                cells.append("-".rjust(col))
+                cells.append("-")
                 continue
             row = value.loc[(org, measure)]
             kinds.append(row["interval"])
             if measure.startswith("recovery_"):
-                text = _km_text(row["estimate"], row["ci_low"], row["ci_high"])
                 suffix = measure.removeprefix("recovery_")
                 censored, missed = (int(value.loc[(org, f"{k}_{suffix}"), "estimate"]) for k in ("censored", "not_hit"))
-                text += f" ({censored} cens., {missed} not hit)"
+                cells.append(_km_text(row["estimate"], row["ci_low"], row["ci_high"])
+                             + f" ({censored} cens., {missed} not hit)")
             else:
-                text = f"{_fmt(row['estimate'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]"
-            cells.append(text.rjust(col))
-        if any(c.strip() != "-" for c in cells):
-            kind = next((k for k in kinds if k != "none"), "none")
-            lines.append(label.ljust(width) + "".join(cells) + "  " + SHORT.get(kind, kind))
+                cells.append(f"{_fmt(row['estimate'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]")
+        if any(c != "-" for c in cells):
+            table.append((label, cells, SHORT.get(kind := next((k for k in kinds if k != "none"), "none"), kind)))
+    width = max(len(label) for label in HEADLINE.values()) + 2
+    col = max([len(o) for o in orgs] + [len(c) for _, cells, _ in table for c in cells]) + 3
+    lines = ["measure".ljust(width) + "".join(o.rjust(col) for o in orgs) + "  interval"]
+    lines += [label.ljust(width) + "".join(c.rjust(col) for c in cells) + "  " + kind for label, cells, kind in table]
     lines.append(f"\nintervals: BCa = bootstrap (BCa) of the mean over seeds, t = t-interval, KM = Kaplan-Meier "
                  f"median over shocks that hit, with its 95 % CI.\nrecovery: against a no-shock twin; "
                  f"{recovery.RULE.describe()}.")

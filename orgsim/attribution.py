@@ -38,16 +38,16 @@ from orgsim.metrics import MEASURES  # noqa: E402
 from orgsim.plotting import projector  # noqa: E402
 from orgsim.scenario import Organisation, Scenario  # noqa: E402
 
-#: Every lever of OrgDesign, in exactly one group (tests/test_attribution.py checks it).
-#: Model v2: add each new lever to its group here, e.g. memory, probing and planning cost to
-#: "management", team assembly levers to "structure", knowledge transfer to "learning".
+#: Every lever of OrgDesign, in exactly one group (tests/test_attribution.py checks it): a new lever goes
+#: into the group of what it changes.
 LEVER_GROUPS: dict[str, tuple[str, ...]] = {
-    "management": ("cadence", "sensing_delay", "sensing_noise", "strategy_threshold"),
-    "structure": ("fluidity", "specialisation", "restructure_cost", "coordination_cost"),
-    "hand-offs": ("handoff_delay", "handoff_error", "rework_fraction"),
+    "management": ("cadence", "sensing_delay", "sensing_noise", "strategy_threshold", "memory", "probing",
+                   "planning_cost"),
+    "structure": ("fluidity", "specialisation", "restructure_cost", "coordination_cost", "team_cover"),
+    "hand-offs": ("handoff_delay", "handoff_error", "rework_fraction", "standardisation"),
     "constraints": ("constraints",),
     "exploration": ("exploration",),
-    "learning": ("learning_rate", "forgetting_rate"),
+    "learning": ("learning_rate", "forgetting_rate", "knowledge_transfer"),
 }
 VALUE = "mean_value_delivered"
 

@@ -48,10 +48,14 @@ RANGES: dict[str, tuple[float, float]] = {
     "proficiency": (0.0, 1.0),
     "skill_breadth": (1.0, INF),
     "overload": (0.0, 1.0),
+    "internal_rework": (0.0, 1.0),
+    "hidden_found": (0.0, INF),
+    "planning_overhead": (0.0, 1.0),
+    "onboarding_loss": (0.0, 1.0),
+    "team_size": (0.0, INF),
+    "team_churn": (0.0, 1.0),
     # Win-win-win measures of orgsim.winwin (margin can be negative).
     "margin": (-INF, INF),
-    "margin_per_capacity": (-INF, INF),
-    "team_churn": (0.0, 1.0),
     "skill_growth": (-INF, INF),
 }
 #: Run summary keys (``mean_<measure>``, ...) whose range is not that of a per-tick measure.

@@ -25,8 +25,9 @@ def main() -> None:
     args = parser.parse_args()
     out = {}
     for design in ("siloed", "responsive"):
-        laws = [littles_law(OrgModel(design, {"regime": "complex", "arrival_rate": 8.0}, seed=s).run(1000).timeseries(),
-                            deadline=60) for s in range(args.seeds)]
+        env = {"regime": "complex", "arrival_rate": 8.0, "followup_chance": 0.0}  # follow-ups' times: unrecorded
+        laws = [littles_law(OrgModel(design, env, seed=s).run(1000).timeseries(), deadline=60)
+                for s in range(args.seeds)]
         curve = load_curve(design, {"regime": "clear"}, LOADS, range(args.seeds))
         out[design] = {"littles_law": laws, "kingman": kingman(curve),
                        "curve": curve.groupby("load").mean(numeric_only=True).drop(columns="seed").round(4)
@@ -40,11 +41,13 @@ def main() -> None:
             print(f"  seed {s}: WIP {law['wip']:.1f}, lambda x (W - 1) = {law['arrival_rate']:.2f} x "
                   f"({law['time_in_system']:.2f} - 1) = {law['predicted']:.1f} ({law['relative_error']:+.1%})")
         k = res["kingman"]
-        print(f"  Kingman, clear world: loads {k['loads']} (refused <= 5 %): lead time "
-              f"{[round(x, 1) for x in k['lead_time']]}; increasing {k['increasing']}, convex {k['convex']}")
+        print(f"  Kingman, clear world: loads {k['loads']} (WIP below 80 % of its limit): lead time "
+              f"{[round(x, 1) for x in k['lead_time']]}; rises {k['rises']}, curvature {k['curvature']:.1f} "
+              f"(convex {k['convex']})")
         for row in res["curve"]:
             print(f"    load {row['load']:.1f}: lead time {row['lead_time']:.1f}, WIP {row['wip']:.1f}, "
-                  f"utilisation {row['utilisation']:.2f}, refused {row['refused_share']:.1%}")
+                  f"({row['wip_share']:.0%} of its limit), utilisation {row['utilisation']:.2f}, "
+                  f"refused {row['refused_share']:.1%}")
 
 
 if __name__ == "__main__":

@@ -127,6 +127,10 @@ class EnvironmentConfig(_Strict):
         default=2, ge=0, le=20, description="Frontier capabilities (named frontier-1, ...) that the technology "
         "layer may announce and bring; nobody needs or has them at founding.",
     )
+    frontier_announcements: tuple[int, ...] = Field(
+        default=(), description="Ticks at which the next hidden frontier capability is announced, besides "
+        "the announcements turbulence brings; it arrives or is abandoned 40-120 ticks later.",
+    )
     demand_types: int = Field(default=8, ge=1, le=100, description="Demand types alive at any time.")
     load: float | None = Field(
         default=None, gt=0.0, le=10.0, description="Offered customer work over the organisation's capacity "
@@ -392,7 +396,8 @@ class DemandEnvironment:
 
     def _frontier_change(self, u_announce: float, rng: np.random.Generator) -> None:
         hidden = np.flatnonzero(self.frontier_state == HIDDEN)
-        if len(hidden) and u_announce < self._announce:
+        scheduled = self.tick in self.config.frontier_announcements
+        if len(hidden) and (u_announce < self._announce or scheduled):
             k = int(hidden[0])
             self.frontier_state[k] = ANNOUNCED
             self.frontier_due[k] = self.tick + int(rng.integers(*FRONTIER_LEAD))

@@ -40,6 +40,7 @@ def assemble(model: OrgModel, t: int) -> float:
     row_of = {int(uid): r for r, uid in enumerate(book.uid)}
     members = model.members
 
+
     # 1. Leaving.
     idle_by_team: dict[int, list[Member]] = {}
     busy_teams: set[int] = set()

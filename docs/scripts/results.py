@@ -61,7 +61,8 @@ def tables(results: dict) -> str:
     ]
     inside = [
         "| regime | load | utilisation silo'd / responsive | failure demand silo'd / responsive "
-        "| internal rework silo'd / responsive | lead time silo'd / responsive | refused per tick silo'd / responsive |",
+        "| internal rework silo'd / responsive | lead time silo'd / responsive "
+        "| refused per tick silo'd / responsive |",
         "|---|---|---|---|---|---|---|",
     ]
     for regime, load in product(REGIMES, LOADS):

@@ -464,6 +464,24 @@ def test_schedule_in_the_odd_is_the_order_of_the_code(doc):
     assert ", then ".join(design_mod.MANAGEMENT_LAYERS) in schedule, "management layers out of order"
 
 
+def test_readme_results_are_the_scripts_tables():
+    """README's results sit between the markers docs/scripts/results.py writes to, with the rows and the
+    settings the script has now (a script changed without a rerun fails here)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("results", ROOT / "docs" / "scripts" / "results.py")
+    results = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(results)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme.count(results.START) == 1 and readme.count(results.END) == 1
+    block = readme[readme.index(results.START):readme.index(results.END)]
+    assert f"{results.SEEDS} paired seeds x {results.TICKS} ticks x {results.MEMBERS} members" in block
+    assert f"means after tick {results.WARMUP}" in block
+    rows = re.findall(r"^\| (\w+) \| ([\d.]+) \|", block, re.M)
+    expected = [(r, f"{load:g}") for r in results.REGIMES for load in results.LOADS]
+    assert rows == expected * 2, "regenerate: .venv/bin/python docs/scripts/results.py"
+
+
 def test_writer_is_idempotent_on_the_committed_document(doc):
     """The document is what ``--write`` would make of it, so a refresh changes nothing."""
     assert write(doc) == doc

@@ -4,6 +4,7 @@ Solara page rendered in process (``solara.render``) and driven by clicking its i
 from __future__ import annotations
 
 import io
+import re
 import time
 from collections import Counter
 
@@ -313,6 +314,10 @@ def test_org_view_draws_departments_with_their_queues_and_teams_that_change():
         in_team = responsive["team"] != NO_TEAM
         np.testing.assert_array_equal(nearest[in_team], np.searchsorted(np.unique(teams), responsive["team"][in_team]))
         pairs.append(set(zip(np.flatnonzero(in_team), responsive["team"][in_team], strict=True)))
+        teams_now, formed = map(int, re.search(r"Responsive: (\d+) teams at work now, (\d+) of them formed",
+                                                view.caption).groups())
+        new_teams = len(set(np.unique(teams)) - {t for _, t in pairs[-2]}) if len(pairs) > 1 else teams_now
+        assert (teams_now, formed) == (len(np.unique(teams)), new_teams)
     # Teams form and dissolve: who works with whom on what differs from one week to the next.
     assert all(a != b for a, b in zip(pairs, pairs[1:], strict=False))
     assert len(pairs[0] & pairs[3]) < len(pairs[0])

@@ -236,6 +236,7 @@ def Page():
         ShockTable(snap)
         solara.Div(children=["Who is where"], classes=["orgsim-section"])
         solara.Image(orgview_image, format="jpeg", width="100%").meta(ref="orgview")
+        solara.Text(orgview.caption, classes=["orgsim-kpi-sub", "orgsim-teams"]).meta(ref="teams")
         Exports(snap, session, timeline, orgview)
 
 

@@ -214,6 +214,9 @@ class OrgView(LiveFigure):
         ]
         for side in self.sides:
             self.animate(*side.artists)
+        self.names = settings.names()
+        self._formed: list[dict[int, int]] = [{}, {}]  # per side: team (its demand's uid) -> tick first drawn
+        self.caption = ""
         handles = [Patch(color=c, label=n) for n, c in zip(capabilities, self.colours, strict=True)]
         handles.append(Patch(facecolor="white", edgecolor="#555555", label="moved, not yet productive"))
         if any(s.departments for s in self.sides):
@@ -228,8 +231,9 @@ class OrgView(LiveFigure):
         """Place and colour every member as they are in ``snap``; size rings and piles to today's need
         and queues."""
         n_caps = len(self.capabilities)
+        sentences: list[str] = []
         with self._lock:
-            for side, members in zip(self.sides, snap.members, strict=True):
+            for index, side, members in zip(range(2), self.sides, snap.members, strict=True):
                 px_per_unit = side.ax.bbox.width / (side.cols * CELL)
                 primary = np.argmax(members["skills"], axis=1)
                 fluid = members["fluid"]
@@ -255,9 +259,20 @@ class OrgView(LiveFigure):
                     side.demands.set_offsets(demands)
                     counts.append(f"{len(demands)} teams, {int(np.sum(team < 0))} free, "
                                   f"{int(members['unstaffed'][0])} waiting for a team")
+                    sentences.append(self._teams_sentence(index, team, snap.tick))
                 side.counts.set_text(" · ".join(counts))
                 colours = self.colours[primary]
                 side.dots.set_offsets(xy)
                 side.dots.set_facecolors(np.where(members["onboarding"] > 0, "white", colours))
                 side.dots.set_edgecolors(colours)
                 side.dots.set_sizes(np.full(len(xy), (0.8 * spacing * px_per_unit * 72 / DPI) ** 2))
+            self.caption = " ".join(sentences)
+
+    def _teams_sentence(self, index: int, team: np.ndarray, tick: int) -> str:
+        """How many teams one side has now and how many of them formed in the last five days."""
+        uids = np.unique(team[team >= 0]).tolist()
+        formed = {uid: self._formed[index].get(uid, tick) for uid in uids}
+        self._formed[index] = formed
+        recent = sum(1 for first in formed.values() if first > tick - 5)
+        return (f"{self.names[index]}: {len(uids)} teams at work now, {recent} of them formed in the last five days "
+                f"(teams form around a demand and dissolve when its work is done).")

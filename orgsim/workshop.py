@@ -24,7 +24,7 @@ from orgsim.scenario import Scenario, validate_scenario
 PROJECTOR = {"font.size": 16, "axes.titlesize": 18, "axes.labelsize": 16, "legend.fontsize": 14,
              "xtick.labelsize": 14, "ytick.labelsize": 14, "figure.figsize": (12, 6.5)}
 NAMES = {"siloed": "machine (silo'd)", "responsive": "responsive"}
-TURBULENCE = (0.0, 0.15, 0.3, 0.45, 0.6, 0.8, 1.0)
+TURBULENCE = (0.0, 0.25, 0.5, 0.75, 1.0)
 #: Summary measures the notebooks explain a result with, as the room reads them.
 WHY = {
     "mean_value_delivered": "value delivered per day",

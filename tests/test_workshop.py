@@ -55,3 +55,29 @@ def test_a_small_run_gives_per_seed_tables_and_a_why_table():
     assert list(table.columns) == ["machine (silo'd)", "responsive"]
     assert "failure demand (share of arriving demand)" in table.index
     assert np.all(table.map(lambda cell: "[" in cell))
+
+
+def test_calendar_and_reach_of_each_layer_shock():
+    from orgsim import workshop_layers as layers
+
+    table = layers.calendar()
+    assert table.loc["structure"].tolist() == [f"{SILOED.cadence.structure} (quarterly)",
+                                               f"{RESPONSIVE.cadence.structure} (fortnightly)"]
+    assert table.loc["memory (days looked back)"].tolist() == [str(SILOED.memory), str(RESPONSIVE.memory)]
+    # A needs shock of 0.8 moves 80 % of the way to a new mix: at most 80 % of arrivals change type.
+    assert 0.1 < layers.shock_reach("needs", 0.8, worlds=3) <= 0.8
+    assert layers.shock_reach("needs", 0.2, worlds=3) < layers.shock_reach("needs", 0.8, worlds=3)
+
+
+def test_realignment_of_a_shocked_run_and_its_days_in_words():
+    from orgsim import workshop_layers as layers
+
+    result = ws.run({"regime": "clear", "shocks": [{"tick": layers.SHOCK_DAY, "layer": "needs", "magnitude": 0.8}]},
+                    ticks=160, seeds=2)
+    speed = layers.realignment(result, "needs")
+    assert len(speed) == 4 and set(speed.organisation) == {"siloed", "responsive"}
+    assert (speed.days >= 0).all() and speed.censored.dtype == bool
+    stuck = speed.assign(censored=True)
+    assert layers.days_text(stuck, "needs", "siloed") == f"> {layers.TICKS - layers.SHOCK_DAY}"
+    free = speed.assign(censored=False, days=[3.0, 5.0, 7.0, 9.0])
+    assert layers.days_text(free, "needs", free.organisation.iloc[0]) == f"{free.days.iloc[:2].median():.0f}"

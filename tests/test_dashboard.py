@@ -184,7 +184,7 @@ def test_verdict_sentences_state_what_the_numbers_say():
     flat = np.full(400, 10.0)
     assert leadership.verdict(snapshot_of([flat, flat * 1.2], (), 50)) == (
         "After 10 weeks of identical demand, the responsive organisation has delivered 20% more value "
-        "than the silo'd organisation, with 0% of its recent work failure demand against 0%.")
+        "than the silo'd organisation, with 0% of its recent demand customers coming back after a failure, against 0%.")
     rule = (ShockMark(100, "rules", 0.7, "you"),)
     slow, fast = flat.copy(), flat.copy()
     slow[100:160] = 4.0

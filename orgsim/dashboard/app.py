@@ -275,7 +275,7 @@ def KpiCard(name: str, colour: str, kpi: Kpis, unit: str, lead: str, side: str):
     tiles = [
         ("Value delivered", f"{kpi.value_total:,.0f}", " · ".join(x for x in (rate, lead) if x)),
         ("Recovery", recovery, "after the last shock, to 90 % of the value before it" if kpi.recovery else ""),
-        ("Failure demand", _percent(kpi.failure_share), "of recent work: rework and waste"),
+        ("Failure demand", _percent(kpi.failure_share), "of recent demand: customers coming back"),
         ("Alignment now", _percent(kpi.alignment), "of effort where customers need it"),
     ]
     with solara.Div(classes=["orgsim-card"], style={"border-top": f"6px solid {colour}"}).meta(ref=f"card-{side}"):

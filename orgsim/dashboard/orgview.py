@@ -171,7 +171,7 @@ class _Side:
         ax.set_axis_off()
         how = {(True, False): "in their departments", (False, True): "in the teams they are in now"}
         ax.set_title(f"{name}: people {how.get((self.departments, self.teams), 'in departments and teams')}",
-                     color=colour, fontsize=13, fontweight="bold")
+                     color=colour, fontsize=13, fontweight="bold", pad=16)
         self.centres = cell_centres(n_caps + 1, self.cols, self.rows)
         self.rings = []
         if self.departments:
@@ -186,7 +186,7 @@ class _Side:
             self.box = Box(x - 0.48 * CELL, y - 0.6 * CELL, 0.96 * CELL, 0.98 * CELL)
         # One line of counts per side (text is the slowest thing to draw: a line per department would
         # double the redraw time).
-        self.counts = ax.text(0.5, 0.995, "", transform=ax.transAxes, ha="center", va="top", fontsize=10,
+        self.counts = ax.text(0.5, 1.005, "", transform=ax.transAxes, ha="center", va="bottom", fontsize=10,
                               color="#333333")
         self.queue = ax.scatter([], [], s=9, marker="s", color=QUEUE_COLOUR, zorder=2)
         self.demands = ax.scatter([], [], s=22, marker="s", color=DEMAND_COLOUR, zorder=2)

@@ -39,7 +39,7 @@ MEASURE_LABELS: dict[str, str] = {
     "mean_completed": "demands delivered (per tick)",
     "mean_lead_time": "lead time (ticks)",
     "mean_alignment": "alignment (0-1)",
-    "mean_failure_demand": "failure demand (share of work)",
+    "mean_failure_demand": "failure demand (share of arriving demand)",
     "mean_utilisation": "utilisation (share of capacity)",
 }
 FONT = 15

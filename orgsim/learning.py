@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from orgsim.rows import row_max
+
 SKILL_FLOOR = 0.05
 
 
@@ -41,18 +43,33 @@ def scouting(skills: np.ndarray, home: np.ndarray, adjacency: np.ndarray, target
     if n_scouts <= 0:
         return out
     if len(targets) == 0:
-        scouts = np.argsort(-(skills * adjacency[home]).max(axis=1), kind="stable")[:n_scouts]
+        reach = skills * adjacency[home]
+        scouts = _top(row_max(reach), n_scouts)
         scouts = scouts[(skills[scouts] >= 0).any(axis=1)]
-        out[scouts, np.argmax(skills[scouts] * adjacency[home[scouts]], axis=1)] = 1.0
+        out[scouts, np.argmax(reach[scouts], axis=1)] = 1.0
         return out
     taken = np.zeros(n, dtype=bool)
     per_target = np.bincount(np.arange(n_scouts) % len(targets), minlength=len(targets))
     for k, count in zip(targets, per_target, strict=True):
-        order = np.argsort(-np.where(taken, -np.inf, skills[:, k]), kind="stable")[:count]
+        order = _top(np.where(taken, -np.inf, skills[:, k]), count)
         order = order[skills[order, k] >= 0]
         out[order, k] = 1.0
         taken[order] = True
     return out
+
+
+def _top(key: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the ``count`` largest ``key`` values, ties to the lower index (as a stable sort of
+    ``-key`` would give them), in index order."""
+    n = len(key)
+    if count >= n:
+        return np.arange(n)
+    if count <= 0:
+        return np.zeros(0, dtype=np.int64)
+    cut = np.partition(key, n - count)[n - count]
+    above = np.flatnonzero(key > cut)
+    level = np.flatnonzero(key == cut)[: count - len(above)]
+    return np.sort(np.concatenate([above, level]))
 
 
 def group_best(skills: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -61,10 +78,17 @@ def group_best(skills: np.ndarray, group: np.ndarray) -> np.ndarray:
     grouped = np.flatnonzero(group >= 0)
     if len(grouped) == 0:
         return best
-    ids, inverse = np.unique(group[grouped], return_inverse=True)
-    top = np.zeros((len(ids), skills.shape[1]))
-    np.maximum.at(top, inverse, skills[grouped])
-    best[grouped] = top[inverse]
+    members = grouped[np.argsort(group[grouped], kind="stable")]
+    ids = group[members]
+    starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
+    sizes = np.diff(np.append(starts, len(ids)))
+    # Only groups of two or more have a best other than the member's own skill.
+    several = np.repeat(sizes > 1, sizes)
+    members, ids = members[several], ids[several]
+    if len(members):
+        starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
+        top = np.maximum.reduceat(skills[members], starts, axis=0)
+        best[members] = np.repeat(top, np.diff(np.append(starts, len(ids))), axis=0)
     return best
 
 

@@ -124,9 +124,10 @@ class DemandBook:
         """Drop every demand where ``mask`` is False."""
         mask = np.asarray(mask, dtype=bool)
         self._row_of[self.uid[~mask] - self._row_base + 1] = -1
-        kept = int(np.count_nonzero(mask))
+        rows = np.flatnonzero(mask)
+        kept = len(rows)
         for array in self._store.values():
-            array[:kept] = array[: self._n][mask]
+            array[:kept] = np.take(array[: self._n], rows, axis=0)
         object.__setattr__(self, "_n", kept)
         self._views()
         if kept and self.uid[0] - self._row_base > max(1024, len(self._row_of) // 2):

@@ -78,17 +78,22 @@ def group_best(skills: np.ndarray, group: np.ndarray) -> np.ndarray:
     grouped = np.flatnonzero(group >= 0)
     if len(grouped) == 0:
         return best
-    members = grouped[np.argsort(group[grouped], kind="stable")]
+    # Only groups of two or more have a best other than the member's own skill.
+    ids = group[grouped]
+    low = ids.min()
+    if ids.max() - low < 8 * len(ids) + 1024:
+        several = np.bincount(ids - low)[ids - low] > 1
+    else:
+        _, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
+        several = counts[inverse] > 1
+    members = grouped[several]
+    if len(members) == 0:
+        return best
+    members = members[np.argsort(group[members], kind="stable")]
     ids = group[members]
     starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
-    sizes = np.diff(np.append(starts, len(ids)))
-    # Only groups of two or more have a best other than the member's own skill.
-    several = np.repeat(sizes > 1, sizes)
-    members, ids = members[several], ids[several]
-    if len(members):
-        starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
-        top = np.maximum.reduceat(skills[members], starts, axis=0)
-        best[members] = np.repeat(top, np.diff(np.append(starts, len(ids))), axis=0)
+    top = np.maximum.reduceat(skills[members], starts, axis=0)
+    best[members] = np.repeat(top, np.diff(np.append(starts, len(ids))), axis=0)
     return best
 
 

@@ -110,7 +110,9 @@ def recruit(member_cover: np.ndarray, strength: np.ndarray, free: np.ndarray, un
         left = count - taken
         open_kinds = left > 0
         # A demand names a kind when some kind with members left overlaps what it wants.
-        reach = np.bitwise_or.reduce(kinds[open_kinds]) if open_kinds.any() else 0
+        reach = 0
+        for kind in kinds[open_kinds].tolist():
+            reach |= kind
         asking = np.flatnonzero(want & reach)
         if len(asking) == 0:
             break

@@ -26,13 +26,15 @@ def row_sum(x: np.ndarray) -> np.ndarray:
         for j in range(k):
             out += x[:, j]
         return out
-    acc = [x[:, j].copy() for j in range(8)]
     top = k - k % 8
-    for i in range(8, top, 8):
-        for j in range(8):
-            acc[j] += x[:, i + j]
-    out = (acc[0] + acc[1]) + (acc[2] + acc[3])
-    out += (acc[4] + acc[5]) + (acc[6] + acc[7])
+    acc = x[:, :8]
+    if top > 8:
+        acc = acc.copy()
+        for i in range(8, top, 8):
+            acc += x[:, i : i + 8]
+    pairs = acc[:, 0::2] + acc[:, 1::2]  # (r0+r1), (r2+r3), (r4+r5), (r6+r7)
+    quads = pairs[:, 0::2] + pairs[:, 1::2]
+    out = quads[:, 0] + quads[:, 1]
     for j in range(top, k):
         out += x[:, j]
     return out + 0.0
@@ -40,10 +42,7 @@ def row_sum(x: np.ndarray) -> np.ndarray:
 
 def row_max(x: np.ndarray) -> np.ndarray:
     """``x.max(axis=1)`` of a 2-D array with at least one column (no NaN)."""
-    out = x[:, 0].copy()
-    for j in range(1, x.shape[1]):
-        np.maximum(out, x[:, j], out=out)
-    return out
+    return np.ascontiguousarray(x.T).max(axis=0)
 
 
 def any_positive(x: np.ndarray) -> np.ndarray:

@@ -43,13 +43,15 @@ def test_json_report_at_a_tiny_size(bench, capsys):
     assert figures["scaling_exponent_largest_pair"] == pytest.approx(figures["scaling_exponent"])  # two sizes
     assert figures["settings"]["sizes"] == [20, 40] and figures["settings"]["worlds"] == ["complex", "clear"]
     assert "arrivals_per_100_members" not in figures["settings"]  # arrivals follow the default load
+    assert figures["settings"]["clock"] == "cpu"
 
 
-def test_worlds_can_be_chosen(bench, capsys):
-    assert bench.main(["--json", "--sizes", "20", "--worlds", "chaotic", "--ticks", "2", "--warmup", "1",
-                       "--repeats", "1", "--mesa-agents", "20", "--mesa-steps", "2"]) == 0
+def test_worlds_and_clock_can_be_chosen(bench, capsys):
+    assert bench.main(["--json", "--sizes", "20", "--worlds", "chaotic", "--clock", "wall", "--ticks", "2",
+                       "--warmup", "1", "--repeats", "1", "--mesa-agents", "20", "--mesa-steps", "2"]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert list(figures["agent_steps_per_s_by_case"]) == ["chaotic"]
+    assert figures["settings"]["clock"] == "wall"
 
 
 def test_text_report_at_a_tiny_size(bench, capsys):

@@ -143,6 +143,11 @@ def test_step_shock_and_screenshot(server, browser_path, tmp_path):
 
             # Play to week 16, hit both with a new regulation, play on for 16 more weeks.
             play_until(page, clock, 16, fast=True)
+            # The responsive organisation is drawn in the teams it has now: they change as play runs.
+            teams = page.locator(".orgsim-teams")
+            drawn = page.locator("img").nth(1).get_attribute("src")
+            at_16 = teams.inner_text()
+            assert re.search(r"Responsive: \d+ teams at work now", at_16)
             page.get_by_role("button", name="New regulation").click()
             table = page.locator(".orgsim-table")
             expect(table).to_contain_text("New regulation")
@@ -153,10 +158,19 @@ def test_step_shock_and_screenshot(server, browser_path, tmp_path):
             marked = kpis.all_inner_texts()
             assert marked[1] == marked[5] == "too early to tell"  # the recovery tiles of both cards
             play_until(page, clock, shocked + 16)
+            later = teams.inner_text()
+            formed = int(re.search(r"Responsive: \d+ teams at work now, (\d+) of them formed", later).group(1))
+            assert later != at_16 and formed > 0
+            assert page.locator("img").nth(1).get_attribute("src") != drawn
             final = kpis.all_inner_texts()
             assert final[0] != marked[0] and final[4] != marked[4]  # both delivered more value since
             assert final[1] != "too early to tell" or final[5] != "too early to tell"
-            expect(verdict).to_contain_text(re.compile(rf"new regulation in week {shocked}\b", re.I))
+            # The sentence speaks of the latest shock: ours, unless the world has shocked both since.
+            latest = max(int(w) for w in re.findall(r"week (\d+)", table.inner_text()))
+            if latest == shocked:
+                expect(verdict).to_contain_text(re.compile(rf"new regulation in week {shocked}\b", re.I))
+            else:
+                expect(verdict).to_contain_text(re.compile(rf"\bunplanned .* week {latest}\b", re.I))
             shot.parent.mkdir(parents=True, exist_ok=True)
             # The page scrolls inside Solara's layout: make the window as tall as the content.
             height = page.evaluate("Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))")

@@ -241,8 +241,9 @@ class OrgModel(mesa.Model):
             rows = book.rows(self.team)
             # Skill in the demand's remaining work, needed only by members who cover nothing left.
             on_left = np.zeros(len(self.team))
-            idle = np.flatnonzero((rows >= 0) & ((cover & left_bits[rows]) == 0))
-            on_left[idle] = row_sum(self.skills[idle] * (book.remaining[rows[idle]] > 0))
+            if len(book):
+                idle = np.flatnonzero((rows >= 0) & ((cover & left_bits[rows]) == 0))
+                on_left[idle] = row_sum(self.skills[idle] * (book.remaining[rows[idle]] > 0))
             out = teams.leavers(self.team, cover, book.uid, left_bits, is_team, on_left, rows=rows)
             self.team[out] = teams.NO_TEAM
         free = self.fluid & (self.team == teams.NO_TEAM) & (self.onboarding == 0)

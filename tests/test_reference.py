@@ -71,3 +71,14 @@ def test_seeded_summary_equals_the_recorded_one(design, regime):
     summary = OrgModel(design, {"regime": regime}, members=100, seed=2026).run(200).summary(50)
     for name, value in RECORDED[(design, regime)].items():
         assert summary[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+
+
+def test_members_leave_teams_when_the_book_empties():
+    """Edge case of the uid -> row table: every member's demand is gone at once (an empty book)."""
+    model = OrgModel("responsive", {"regime": "clear"}, members=30, seed=1).run(20)
+    assert (model.team >= 0).any()
+    model.demands.keep(np.zeros(len(model.demands), dtype=bool))
+    assert len(model.demands) == 0 and (model.demands.rows(model.team) == -1).all()
+    model.environment.base_rate = 1e-9  # nothing arrives: the book stays empty through the next tick
+    model.step()
+    assert (model.team == -1).all() and model.timeseries().wip.iloc[-1] == 0

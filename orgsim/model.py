@@ -388,8 +388,8 @@ class OrgModel(mesa.Model):
         members in every capability they cover."""
         d = self.design
         fixed = ~self.fluid
-        out = np.bincount(self.home[fixed], weights=(self.capacity * self.skills[np.arange(len(self.home)), self.home])[fixed],
-                          minlength=self.skills.shape[1])
+        at_home = self.capacity * self.skills[np.arange(len(self.home)), self.home]
+        out = np.bincount(self.home[fixed], weights=at_home[fixed], minlength=self.skills.shape[1])
         skills = self.skills[self.fluid]
         covered = (skills >= d.team_cover) * skills
         share = covered / np.maximum(row_sum(covered)[:, None], 1e-12)

@@ -13,9 +13,9 @@ Rules, for every member each tick (members still onboarding after a move neither
   full time. The targets are the frontier capabilities the technology layer has announced or brought
   (which may never be needed) while fewer members cover them than their share of need calls for (at
   least an average capability's share of the members); when there are none, the capabilities where
-  capacity falls short of need. Scouts go to the targets in turn, and for each target the members furthest along in it who do not cover it yet
-  scout (depth, not a smattering of everything). With no target, scouts practise the capability next to their home they
-  are furthest along in.
+  capacity falls short of need. Scouts go to the targets in turn, and for each target the members
+  furthest along in it who do not cover it yet scout (depth, not a smattering of everything). With no
+  target, scouts practise the capability next to their home they are furthest along in.
 
 A member moved to another department keeps every skill; it learns the new work by doing
 (``orgsim.planning``: the time before it is productive grows with its skill gap).

@@ -138,7 +138,8 @@ class OrgModel(mesa.Model):
         self.onboarding = np.zeros(members, dtype=np.int64)
         self.worked = np.zeros((members, n_caps))
         self.fluid = np.zeros(members, dtype=bool)
-        candidates = np.flatnonzero(self.home != caps.compliance) if design.constraints == "gate" else np.arange(members)
+        gate = design.constraints == "gate"
+        candidates = np.flatnonzero(self.home != caps.compliance) if gate else np.arange(members)
         n_fluid = min(round(design.fluidity * members), len(candidates))
         self.fluid[self.org_rng.permutation(candidates)[:n_fluid]] = True
         self.team = np.full(members, teams.NO_TEAM, dtype=np.int64)
@@ -157,7 +158,8 @@ class OrgModel(mesa.Model):
         self.moves = 0
         noise = float(np.hypot(design.sensing_noise, env_config.effective_signal_noise))
         self.sensor = Sensor(
-            {"arrivals": env.arrival_rate * env.mix, "department_work": founding_work * env.arrival_rate * (1 - self.split),
+            {"arrivals": env.arrival_rate * env.mix,
+             "department_work": founding_work * env.arrival_rate * (1 - self.split),
              "delivered_work": env.templates * (env.mix * env.arrival_rate)[:, None],
              "delivered": env.mix * env.arrival_rate, "stream_backlog": np.zeros(2)},
             design.sensing_delay + design.memory + 1, noise, self.org_rng,

@@ -376,7 +376,8 @@ class DemandEnvironment:
         u_turnover, u_announce = rng.random(2)
         if u_turnover < self._turnover and self.alive.sum() > 1:
             self.alive[rng.choice(np.flatnonzero(self.alive))] = False
-            self._bear(int(rng.choice(np.flatnonzero(~self.alive))), rng, weight=float(self.log_weights[self.alive].mean()))
+            slot = int(rng.choice(np.flatnonzero(~self.alive)))
+            self._bear(slot, rng, weight=float(self.log_weights[self.alive].mean()))
         self._frontier_change(u_announce, rng)
         # Sustained change of a faster layer builds pressure on the slower one.
         mix = self.mix

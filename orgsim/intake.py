@@ -63,7 +63,8 @@ def intake(model: OrgModel, arrivals: Arrivals, t: int) -> dict[str, float]:
     n = len(accepted)
     if n == 0:
         return out
-    types, work, size, value, failure = types[accepted], work[accepted], size[accepted], value[accepted], failure[accepted]
+    types, work, size = types[accepted], work[accepted], size[accepted]
+    value, failure = value[accepted], failure[accepted]
     to_team = model.org_rng.random(n) < model.split
     if model.team_capacity > 0:
         staffed = model.department_capacity() > 0

@@ -13,9 +13,9 @@ Rules, for every member each tick (members still onboarding after a move neither
   full time. The targets are the frontier capabilities the technology layer has announced or brought
   (which may never be needed) while fewer members cover them than their share of need calls for (at
   least an average capability's share of the members); when there are none, the capabilities where
-  capacity falls short of need. Scouts go to the targets in turn, and for each target the members furthest along in it who do not cover it yet
-  scout (depth, not a smattering of everything). With no target, scouts practise the capability next to their home they
-  are furthest along in.
+  capacity falls short of need. Scouts go to the targets in turn, and for each target the members
+  furthest along in it who do not cover it yet scout (depth, not a smattering of everything). With no
+  target, scouts practise the capability next to their home they are furthest along in.
 
 A member moved to another department keeps every skill; it learns the new work by doing
 (``orgsim.planning``: the time before it is productive grows with its skill gap).
@@ -24,6 +24,8 @@ A member moved to another department keeps every skill; it learns the new work b
 from __future__ import annotations
 
 import numpy as np
+
+from orgsim.rows import row_max
 
 SKILL_FLOOR = 0.05
 
@@ -41,18 +43,33 @@ def scouting(skills: np.ndarray, home: np.ndarray, adjacency: np.ndarray, target
     if n_scouts <= 0:
         return out
     if len(targets) == 0:
-        scouts = np.argsort(-(skills * adjacency[home]).max(axis=1), kind="stable")[:n_scouts]
+        reach = skills * adjacency[home]
+        scouts = _top(row_max(reach), n_scouts)
         scouts = scouts[(skills[scouts] >= 0).any(axis=1)]
-        out[scouts, np.argmax(skills[scouts] * adjacency[home[scouts]], axis=1)] = 1.0
+        out[scouts, np.argmax(reach[scouts], axis=1)] = 1.0
         return out
     taken = np.zeros(n, dtype=bool)
     per_target = np.bincount(np.arange(n_scouts) % len(targets), minlength=len(targets))
     for k, count in zip(targets, per_target, strict=True):
-        order = np.argsort(-np.where(taken, -np.inf, skills[:, k]), kind="stable")[:count]
+        order = _top(np.where(taken, -np.inf, skills[:, k]), count)
         order = order[skills[order, k] >= 0]
         out[order, k] = 1.0
         taken[order] = True
     return out
+
+
+def _top(key: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the ``count`` largest ``key`` values, ties to the lower index (as a stable sort of
+    ``-key`` would give them), in index order."""
+    n = len(key)
+    if count >= n:
+        return np.arange(n)
+    if count <= 0:
+        return np.zeros(0, dtype=np.int64)
+    cut = np.partition(key, n - count)[n - count]
+    above = np.flatnonzero(key > cut)
+    level = np.flatnonzero(key == cut)[: count - len(above)]
+    return np.sort(np.concatenate([above, level]))
 
 
 def group_best(skills: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -61,10 +78,22 @@ def group_best(skills: np.ndarray, group: np.ndarray) -> np.ndarray:
     grouped = np.flatnonzero(group >= 0)
     if len(grouped) == 0:
         return best
-    ids, inverse = np.unique(group[grouped], return_inverse=True)
-    top = np.zeros((len(ids), skills.shape[1]))
-    np.maximum.at(top, inverse, skills[grouped])
-    best[grouped] = top[inverse]
+    # Only groups of two or more have a best other than the member's own skill.
+    ids = group[grouped]
+    low = ids.min()
+    if ids.max() - low < 8 * len(ids) + 1024:
+        several = np.bincount(ids - low)[ids - low] > 1
+    else:
+        _, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
+        several = counts[inverse] > 1
+    members = grouped[several]
+    if len(members) == 0:
+        return best
+    members = members[np.argsort(group[members], kind="stable")]
+    ids = group[members]
+    starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
+    top = np.maximum.reduceat(skills[members], starts, axis=0)
+    best[members] = np.repeat(top, np.diff(np.append(starts, len(ids))), axis=0)
     return best
 
 

@@ -45,6 +45,7 @@ from orgsim.metrics import (
     summarise,
 )
 from orgsim.planning import apportion
+from orgsim.rows import any_positive, row_max, row_sum
 from orgsim.sensing import Sensor
 from orgsim.work import deliver, do_work, phase_of
 
@@ -137,7 +138,8 @@ class OrgModel(mesa.Model):
         self.onboarding = np.zeros(members, dtype=np.int64)
         self.worked = np.zeros((members, n_caps))
         self.fluid = np.zeros(members, dtype=bool)
-        candidates = np.flatnonzero(self.home != caps.compliance) if design.constraints == "gate" else np.arange(members)
+        gate = design.constraints == "gate"
+        candidates = np.flatnonzero(self.home != caps.compliance) if gate else np.arange(members)
         n_fluid = min(round(design.fluidity * members), len(candidates))
         self.fluid[self.org_rng.permutation(candidates)[:n_fluid]] = True
         self.team = np.full(members, teams.NO_TEAM, dtype=np.int64)
@@ -156,7 +158,8 @@ class OrgModel(mesa.Model):
         self.moves = 0
         noise = float(np.hypot(design.sensing_noise, env_config.effective_signal_noise))
         self.sensor = Sensor(
-            {"arrivals": env.arrival_rate * env.mix, "department_work": founding_work * env.arrival_rate * (1 - self.split),
+            {"arrivals": env.arrival_rate * env.mix,
+             "department_work": founding_work * env.arrival_rate * (1 - self.split),
              "delivered_work": env.templates * (env.mix * env.arrival_rate)[:, None],
              "delivered": env.mix * env.arrival_rate, "stream_backlog": np.zeros(2)},
             design.sensing_delay + design.memory + 1, noise, self.org_rng,
@@ -194,7 +197,7 @@ class OrgModel(mesa.Model):
         churn = self._assemble(t)
         available = self.capacity * (self.onboarding == 0) * max(0.0, 1.0 - d.planning_cost * meetings)
         scouting = self._scouts()
-        produce = available * (scouting.sum(axis=1) == 0)
+        produce = available * ~any_positive(scouting)
         worked = self._engine_work(t, produce)
         progress, rework_share = worked.pop("_progress"), worked.pop("_rework_share")
         rework_work = float(progress @ rework_share)
@@ -237,9 +240,13 @@ class OrgModel(mesa.Model):
         is_team = book.stream == TEAM
         left_bits = teams.work_bits(self._team_work(book.remaining))
         if self.team.max(initial=-1) >= 0:
-            rows = np.minimum(np.searchsorted(book.uid, self.team), max(len(book) - 1, 0))
-            on_left = (self.skills * (book.remaining[rows] > 0)).sum(axis=1) if len(book) else np.zeros(len(self.team))
-            out = teams.leavers(self.team, cover, book.uid, left_bits, is_team, on_left)
+            rows = book.rows(self.team)
+            # Skill in the demand's remaining work, needed only by members who cover nothing left.
+            on_left = np.zeros(len(self.team))
+            if len(book):
+                idle = np.flatnonzero((rows >= 0) & ((cover & left_bits[rows]) == 0))
+                on_left[idle] = row_sum(self.skills[idle] * (book.remaining[rows[idle]] > 0))
+            out = teams.leavers(self.team, cover, book.uid, left_bits, is_team, on_left, rows=rows)
             self.team[out] = teams.NO_TEAM
         free = self.fluid & (self.team == teams.NO_TEAM) & (self.onboarding == 0)
         asking = np.flatnonzero(is_team & (book.ready_at <= t) & (left_bits != 0))
@@ -247,12 +254,14 @@ class OrgModel(mesa.Model):
             in_team = np.flatnonzero(self.team >= 0)
             covered = np.zeros(len(book), dtype=np.int64)
             if len(in_team):
-                np.bitwise_or.at(covered, np.searchsorted(book.uid, self.team[in_team]), cover[in_team])
+                np.bitwise_or.at(covered, book.rows(self.team[in_team]), cover[in_team])
             uncovered = left_bits[asking] & ~covered[asking]
-            members, which = teams.recruit(cover, self.skills.sum(axis=1), free, uncovered)
+            strength = np.zeros(len(self.team))
+            strength[free] = row_sum(self.skills[free])
+            members, which = teams.recruit(cover, strength, free, uncovered)
             self.team[members] = book.uid[asking[which]]
             free[members] = False
-            headcount = np.bincount(np.searchsorted(book.uid, self.team[self.team >= 0]), minlength=len(book))
+            headcount = np.bincount(book.rows(self.team[self.team >= 0]), minlength=len(book))
             alone = asking[headcount[asking] == 0]
             if len(alone) and free.any():
                 members, which = teams.start_alone(self.skills, free, self._team_work(book.remaining[alone]))
@@ -261,12 +270,9 @@ class OrgModel(mesa.Model):
 
     def _team_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """Members in a team whose demand is still held, and the book row of that demand."""
-        book = self.demands
         members = np.flatnonzero(self.team >= 0)
-        if len(book) == 0:
-            return members[:0], members[:0]
-        rows = np.minimum(np.searchsorted(book.uid, self.team[members]), len(book) - 1)
-        held = book.uid[rows] == self.team[members]
+        rows = self.demands.rows(self.team[members])
+        held = rows >= 0
         return members[held], rows[held]
 
     def _team_work(self, remaining: np.ndarray) -> np.ndarray:
@@ -294,7 +300,7 @@ class OrgModel(mesa.Model):
         exact = d.exploration * n_members
         n_scouts = int(exact) + int(self.org_rng.random() < exact - int(exact))
         need = env.capability_need()
-        covered = (self.skills >= d.team_cover).sum(axis=0)
+        covered = np.count_nonzero(self.skills >= d.team_cover, axis=0)
         goal = np.maximum(need, 1.0 / len(need)) * n_members
         frontier = np.flatnonzero((env.announced_frontier | env.arrived_frontier) & (covered < goal))
         skills = np.where(self.skills >= d.team_cover, -1.0, self.skills)  # scouts widen cover
@@ -311,7 +317,7 @@ class OrgModel(mesa.Model):
         """Learning by doing and exploring, transfer, forgetting (``orgsim.learning``). ``explore`` (N, K)
         is this tick's scouting time in capacity units. Returns the (N,) share of capacity spent exploring."""
         d = self.design
-        exploring = explore.sum(axis=1) / self.capacity
+        exploring = explore @ np.ones(explore.shape[1]) / self.capacity  # one capability a scout: exact
         practice = self.worked + explore / self.capacity[:, None]
         book = self.demands
         # Groups for knowledge transfer: each team, and each department (ids above every demand's uid).
@@ -349,8 +355,9 @@ class OrgModel(mesa.Model):
         a_rules = rules_alignment(mix, belief[:, compliance], templates[:, compliance])
         total_worked = worked.sum()
         in_team = self.team[self.team >= 0]
-        n_teams = len(np.unique(in_team))
-        busy = worked.sum(axis=1) + exploring
+        n_teams = int(np.count_nonzero(np.bincount(in_team - in_team.min()))) if len(in_team) else 0
+        member_work = row_sum(worked)
+        busy = member_work + exploring
         row.update({
             "wip": len(book),
             "failure_demand": row["arrived_failure"] / row["arrived"] if row["arrived"] > 0 else 0.0,
@@ -358,10 +365,10 @@ class OrgModel(mesa.Model):
             "alignment_needs": a_needs,
             "alignment_technology": a_tech,
             "alignment_rules": a_rules,
-            "utilisation": float(worked.sum(axis=1).mean()),
+            "utilisation": float(member_work.mean()),
             "value_per_capacity": row["value_delivered"] / float(self.capacity.sum()),
             "proficiency": float((worked * self.skills).sum() / total_worked) if total_worked > 0 else 0.0,
-            "skill_breadth": float((self.skills.sum(axis=1) / self.skills.max(axis=1)).mean()),
+            "skill_breadth": float((row_sum(self.skills) / row_max(self.skills)).mean()),
             "overload": float(np.clip(busy - SUSTAINABLE_UTILISATION, 0.0, None).mean()),
             "teams": float(n_teams),
             "team_size": float(len(in_team) / n_teams) if n_teams else 0.0,
@@ -383,11 +390,12 @@ class OrgModel(mesa.Model):
         members in every capability they cover."""
         d = self.design
         fixed = ~self.fluid
-        out = np.bincount(self.home[fixed], weights=(self.capacity * self.skills[np.arange(len(self.home)), self.home])[fixed],
-                          minlength=self.skills.shape[1])
-        covered = (self.skills[self.fluid] >= d.team_cover) * self.skills[self.fluid]
-        share = covered / np.maximum(covered.sum(axis=1, keepdims=True), 1e-12)
-        return out + (share * self.skills[self.fluid] * self.capacity[self.fluid, None]).sum(axis=0)
+        at_home = self.capacity * self.skills[np.arange(len(self.home)), self.home]
+        out = np.bincount(self.home[fixed], weights=at_home[fixed], minlength=self.skills.shape[1])
+        skills = self.skills[self.fluid]
+        covered = (skills >= d.team_cover) * skills
+        share = covered / np.maximum(row_sum(covered)[:, None], 1e-12)
+        return out + (share * skills * self.capacity[self.fluid, None]).sum(axis=0)
 
     # --- results -------------------------------------------------------------------------------------
     def timeseries(self) -> pd.DataFrame:

@@ -28,25 +28,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from orgsim.rows import row_bits
+
 NO_TEAM = -1
 
 
 def cover_bits(skills: np.ndarray, cover: float) -> np.ndarray:
     """(N,) bit mask per member of the capabilities it covers (bit k set when skill k >= ``cover``)."""
-    return ((skills >= cover).astype(np.int64) << np.arange(skills.shape[1], dtype=np.int64)).sum(axis=1)
+    return row_bits(skills >= cover)
 
 
 def work_bits(work: np.ndarray) -> np.ndarray:
     """(D,) bit mask per demand of the capabilities with work > 0."""
-    return ((work > 0).astype(np.int64) << np.arange(work.shape[1], dtype=np.int64)).sum(axis=1)
+    return row_bits(work > 0)
 
 
 def leavers(team: np.ndarray, member_cover: np.ndarray, demand_uid: np.ndarray, demand_left: np.ndarray,
-            demand_is_team: np.ndarray, skill_on_left: np.ndarray) -> np.ndarray:
+            demand_is_team: np.ndarray, skill_on_left: np.ndarray, rows: np.ndarray | None = None
+            ) -> np.ndarray:
     """Members who leave their team this tick (rule 1), as a boolean (N,) mask.
 
     ``demand_left`` is each demand's bit mask of capabilities with work left; ``skill_on_left`` is each
-    member's summed skill over its own demand's remaining capabilities.
+    member's summed skill over its own demand's remaining capabilities (read only for members who
+    cover nothing left). ``rows``, if given, is each member's row of its team's demand (-1: none or
+    not held), as ``DemandBook.rows`` gives it.
     """
     in_team = np.flatnonzero(team != NO_TEAM)
     out = np.zeros(len(team), dtype=bool)
@@ -55,24 +60,27 @@ def leavers(team: np.ndarray, member_cover: np.ndarray, demand_uid: np.ndarray, 
     if len(demand_uid) == 0:
         out[in_team] = True
         return out
-    # Demands are held oldest first, so their uids are sorted.
-    pos = np.minimum(np.searchsorted(demand_uid, team[in_team]), len(demand_uid) - 1)
-    gone = (demand_uid[pos] != team[in_team]) | ~demand_is_team[pos]
-    idle = ~gone & ((member_cover[in_team] & demand_left[pos]) == 0)
+    if rows is None:
+        # Demands are held oldest first, so their uids are sorted.
+        pos = np.minimum(np.searchsorted(demand_uid, team[in_team]), len(demand_uid) - 1)
+        held = demand_uid[pos] == team[in_team]
+    else:
+        pos = rows[in_team]
+        held = pos >= 0
+    gone = ~held | ~demand_is_team[pos]
     out[in_team[gone]] = True
     # Idle members leave unless that would leave their demand with nobody: then the most skilled stays.
-    members, uids = in_team[~gone], team[in_team[~gone]]
-    idle_here = idle[~gone]
+    members, pos = in_team[~gone], pos[~gone]
+    idle_here = (member_cover[members] & demand_left[pos]) == 0
     if idle_here.any():
-        busy_teams = np.unique(uids[~idle_here])
-        stays = np.zeros(len(members), dtype=bool)
-        stays[~idle_here] = True
-        lonely = idle_here & ~np.isin(uids, busy_teams)
+        busy = np.bincount(pos[~idle_here], minlength=len(demand_uid))
+        stays = ~idle_here
+        lonely = idle_here & (busy[pos] == 0)
         if lonely.any():
             idx = np.flatnonzero(lonely)
-            order = idx[np.lexsort((-skill_on_left[members[idx]], uids[idx]))]
+            order = idx[np.lexsort((-skill_on_left[members[idx]], pos[idx]))]
             first = np.ones(len(order), dtype=bool)
-            first[1:] = uids[order][1:] != uids[order][:-1]
+            first[1:] = pos[order][1:] != pos[order][:-1]
             stays[order[first]] = True
         out[members[~stays]] = True
     return out
@@ -86,41 +94,59 @@ def recruit(member_cover: np.ndarray, strength: np.ndarray, free: np.ndarray, un
     """
     free_idx = np.flatnonzero(free)
     want = uncovered.copy()
-    got_m: list[np.ndarray] = []
-    got_d: list[np.ndarray] = []
+    none = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if len(free_idx) == 0 or not want.any():
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return none
     sig = member_cover[free_idx]
     order = np.lexsort((-strength[free_idx], sig))
     free_idx, sig = free_idx[order], sig[order]
     kinds, start, count = np.unique(sig, return_index=True, return_counts=True)
-    taken = np.zeros(len(kinds), dtype=np.int64)
+    n_kinds = len(kinds)
+    rank_type = np.int16 if n_kinds < 2**15 else np.int64  # small choices sort by radix
+    taken = np.zeros(n_kinds, dtype=np.int64)
+    got_m: list[np.ndarray] = []
+    got_d: list[np.ndarray] = []
     while True:
-        asking = np.flatnonzero(want != 0)
+        left = count - taken
+        open_kinds = left > 0
+        # A demand names a kind when some kind with members left overlaps what it wants.
+        reach = 0
+        for kind in kinds[open_kinds].tolist():
+            reach |= kind
+        asking = np.flatnonzero(want & reach)
         if len(asking) == 0:
             break
-        left = count - taken
-        overlap = np.bitwise_count(kinds[None, :] & want[asking, None]).astype(np.int64)
-        extra = np.bitwise_count(kinds[None, :] & ~want[asking, None]).astype(np.int64)
-        score = np.where((left[None, :] > 0) & (overlap > 0), overlap * 64 - extra, -(1 << 20))
-        choice = score.argmax(axis=1)
-        can = score[np.arange(len(asking)), choice] > -(1 << 20)
-        if not can.any():
-            break
-        asking, choice = asking[can], choice[can]
-        by_kind = np.argsort(choice, kind="stable")
-        sorted_choice = choice[by_kind]
+        # Demands that want the same capabilities name the same kind: score each distinct want once.
+        masks, which = _distinct(want[asking])
+        overlap = np.bitwise_count(kinds[None, :] & masks[:, None]).astype(np.int64)
+        extra = np.bitwise_count(kinds[None, :] & ~masks[:, None]).astype(np.int64)
+        score = np.where(open_kinds[None, :] & (overlap > 0), overlap * 64 - extra, -(1 << 20))
+        choice = score.argmax(axis=1)[which]
+        # Each kind goes to the oldest demands that name it, as far as its free members last.
+        by_kind = np.argsort(choice.astype(rank_type), kind="stable")
+        named = np.bincount(choice, minlength=n_kinds)
         rank = np.empty(len(choice), dtype=np.int64)
-        rank[by_kind] = np.arange(len(choice)) - np.searchsorted(sorted_choice, sorted_choice, side="left")
+        rank[by_kind] = np.arange(len(choice)) - np.repeat(np.cumsum(named) - named, named)
         win = rank < left[choice]
         d, k, r = asking[win], choice[win], rank[win]
         got_m.append(free_idx[start[k] + taken[k] + r])
         got_d.append(d)
-        np.add.at(taken, k, 1)
+        taken += np.bincount(k, minlength=n_kinds)
         want[d] &= ~kinds[k]
     if not got_m:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return none
     return np.concatenate(got_m), np.concatenate(got_d)
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct non-negative ``values`` (sorted) and the index of each value among them."""
+    top = int(values.max())
+    if top > 4 * len(values) + 1024:
+        return np.unique(values, return_inverse=True)
+    present = np.flatnonzero(np.bincount(values, minlength=top + 1))
+    index = np.empty(top + 1, dtype=np.int64)
+    index[present] = np.arange(len(present))
+    return present, index[values]
 
 
 def start_alone(skills: np.ndarray, free: np.ndarray, remaining: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

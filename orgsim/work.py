@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from orgsim.demands import FIXED, TEAM
+from orgsim.rows import any_positive, row_sum
 
 if TYPE_CHECKING:
     from orgsim.model import OrgModel
@@ -49,62 +50,79 @@ ROUTINE_RATE = 0.05
 
 def phase_of(remaining: np.ndarray, order: np.ndarray) -> np.ndarray:
     """Department each demand is in: the first capability in flow ``order`` with work left (-1: none)."""
-    has = remaining[:, order] > 0
-    first = np.argmax(has, axis=1)
-    return np.where(has.any(axis=1), order[first], -1)
+    if len(order) > 53:
+        has = remaining[:, order] > 0
+        return np.where(has.any(axis=1), order[np.argmax(has, axis=1)], -1)
+    # Bit i of a demand's mask is set when the i-th capability in flow order has work left; the lowest
+    # set bit is the first.
+    weight = np.zeros(remaining.shape[1])
+    weight[order] = np.exp2(np.arange(len(order)))
+    bits = ((remaining > 0).astype(np.float64) @ weight).astype(np.int64)
+    first = np.frexp((bits & -bits).astype(np.float64))[1] - 1
+    return np.where(bits > 0, order[first], -1)
 
 
 def do_work(model: OrgModel, t: int, produce: np.ndarray) -> dict[str, float]:
     """One tick of work by teams and departments, then hand-offs. ``produce`` (N,) is each member's
     producing capacity this tick. Sets ``model.worked`` (N, K): capacity used per capability."""
     d, book, skills = model.design, model.demands, model.skills
-    n_caps = skills.shape[1]
+    remaining = book.remaining
+    n_rows, n_caps = remaining.shape
     compliance = model.capabilities.compliance
     gate = d.constraints == "gate"
     ready = book.ready_at <= t
     worked = np.zeros_like(skills)
-    offered = np.zeros(book.remaining.shape)
+    progress = np.zeros((n_rows, n_caps))
     coordination = 0.0
 
     # Teams.
     members = np.flatnonzero(model.team >= 0)
-    rows = np.searchsorted(book.uid, model.team[members])
-    live = ready[rows] if len(members) else np.zeros(0, dtype=bool)
+    rows = book.rows(model.team[members])
+    live = ready[rows]
     members, rows = members[live], rows[live]
     if len(members):
-        allowed = book.remaining[rows] > 0
+        allowed = remaining[rows] > 0
         if gate:
             allowed[:, compliance] = False
-        preference = skills[members] ** 4 * allowed
-        total = preference.sum(axis=1, keepdims=True)
-        time = produce[members, None] * np.divide(preference, total, out=np.zeros_like(preference), where=total > 0)
-        headcount = np.bincount(rows, minlength=len(book))
+        # skill^4 where allowed, 0 elsewhere: the power only where it counts (it is the slow part).
+        preference = np.zeros(allowed.shape)
+        where = np.flatnonzero(allowed)
+        preference.ravel()[where] = np.power(skills[members].ravel()[where], 4)
+        total = row_sum(preference)[:, None]
+        time = produce[members, None] * (preference / np.where(total > 0, total, 1.0))
+        headcount = np.bincount(rows, minlength=n_rows)
         efficiency = 1.0 / (1.0 + d.coordination_cost * (headcount[rows] - 1))
         output = time * skills[members] * efficiency[:, None]
-        np.add.at(offered, rows, output)
-    team_progress = np.minimum(book.remaining, offered)
-    if len(members):
-        used = np.divide(team_progress, offered, out=np.zeros_like(offered), where=offered > 0)[rows]
-        worked[members] += time * used
-        coordination = float((time * used * (1.0 - efficiency[:, None])).sum())
+        # Each demand takes the sum of its members' output (in member order), up to its remaining work.
+        cells = (rows[:, None] * n_caps + np.arange(n_caps)).ravel()
+        offered = np.bincount(cells, weights=output.ravel(), minlength=n_rows * n_caps).reshape(n_rows, n_caps)
+        np.minimum(remaining, offered, out=progress)
+        offered_here = offered[rows]
+        used = time * (progress[rows] / np.where(offered_here > 0, offered_here, 1.0))
+        worked[members] = used
+        coordination = float((used * (1.0 - efficiency[:, None])).sum())
 
-    # Departments.
+    # Departments: each serves its queue first-in first-out, at most item_rate per demand.
     fixed_rows = (book.stream == FIXED) & ready
-    phase = phase_of(book.remaining, model.flow_order)
+    phase = phase_of(remaining, model.flow_order)
     staff = np.flatnonzero(~model.fluid & (produce > 0))
     dept_capacity = np.bincount(model.home[staff], weights=produce[staff] * skills[staff, model.home[staff]],
                                 minlength=n_caps)
-    wanted = np.zeros_like(book.remaining)
     sel = np.flatnonzero(fixed_rows & (phase >= 0))
-    wanted[sel, phase[sel]] = np.minimum(book.remaining[sel, phase[sel]], model.item_rate)
-    before = np.cumsum(wanted, axis=0) - wanted
-    dept_progress = np.clip(dept_capacity - before, 0.0, wanted)
-    dept_used = np.divide(dept_progress.sum(axis=0), dept_capacity, out=np.zeros(n_caps), where=dept_capacity > 0)
+    dept_done = np.zeros(n_caps)
+    for k in np.unique(phase[sel]):
+        queue = sel[phase[sel] == k]
+        wanted = np.minimum(remaining[queue, k], model.item_rate)
+        served = np.cumsum(wanted)
+        done = np.clip(dept_capacity[k] - (served - wanted), 0.0, wanted)
+        progress[queue, k] += done
+        dept_done[k] = np.cumsum(done)[-1]
+    dept_used = np.divide(dept_done, dept_capacity, out=np.zeros(n_caps), where=dept_capacity > 0)
     worked[staff, model.home[staff]] += produce[staff] * dept_used[model.home[staff]]
 
-    progress = team_progress + dept_progress
-    book.remaining -= progress
-    book.remaining[book.remaining < EPS] = 0.0
+    remaining -= progress
+    np.multiply(remaining, remaining >= EPS, out=remaining)
+    remaining += 0.0  # no negative zeros left by the line above
     model.worked = worked / model.capacity[:, None]
     found = _discover(model, progress)
     rework = _hand_off(model, t, phase, fixed_rows, progress)
@@ -113,7 +131,7 @@ def do_work(model: OrgModel, t: int, produce: np.ndarray) -> dict[str, float]:
         "rework_created": rework,
         "coordination_overhead": coordination / float(model.capacity.sum()),
         "hidden_found": found,
-        "_progress": progress.sum(axis=1),
+        "_progress": row_sum(progress),
         "_rework_share": book.rework_share.copy(),
     }
 
@@ -121,7 +139,7 @@ def do_work(model: OrgModel, t: int, produce: np.ndarray) -> dict[str, float]:
 def _discover(model: OrgModel, progress: np.ndarray) -> float:
     """Working teams find hidden work (chance ``DISCOVERY`` a tick) and learn their demand's type."""
     book = model.demands
-    working = (book.stream == TEAM) & (progress.sum(axis=1) > 0) & (book.hidden.sum(axis=1) > 0)
+    working = (book.stream == TEAM) & any_positive(progress) & any_positive(book.hidden)
     rows = np.flatnonzero(working & (model.org_rng.random(len(book)) < DISCOVERY))
     if len(rows) == 0:
         return 0.0
@@ -141,14 +159,16 @@ def _hand_off(model: OrgModel, t: int, phase_before: np.ndarray, fixed_rows: np.
     compliance = model.capabilities.compliance
     rework = 0.0
     if d.constraints == "gate":
-        customer_left = np.delete(book.remaining, compliance, axis=1).sum(axis=1) > 0
+        customer = np.ones(book.remaining.shape[1])
+        customer[compliance] = 0.0
+        customer_left = book.remaining @ customer > 0
         to_gate = np.flatnonzero((book.stream == TEAM) & ~customer_left & (book.remaining[:, compliance] > 0))
         book.stream[to_gate] = FIXED
         book.ready_at[to_gate] = t + 1 + d.handoff_delay
         rework += _lose(model, to_gate, np.full(len(to_gate), compliance), routine=False)
     phase_after = phase_of(book.remaining, model.flow_order)
     moved = np.flatnonzero(fixed_rows & (phase_before >= 0) & (phase_after != phase_before)
-                           & (progress.sum(axis=1) > 0))
+                           & any_positive(progress))
     if len(moved) == 0:
         return rework
     old = phase_before[moved]
@@ -187,9 +207,10 @@ def _lose(model: OrgModel, rows: np.ndarray, step: np.ndarray, routine: bool) ->
 def deliver(model: OrgModel, t: int) -> dict[str, float]:
     """Deliveries, returns, lateness and expiry at the end of the tick. Returns the tick's measures."""
     d, book, env = model.design, model.demands, model.environment
-    done = book.remaining.sum(axis=1) <= 0.0
-    returned = np.flatnonzero(done & (book.hidden.sum(axis=1) > 0))
+    done = ~any_positive(book.remaining)
+    returned = np.flatnonzero(done & any_positive(book.hidden))
     rework = 0.0
+    completed = done
     if len(returned):
         extra = book.hidden[returned] * (1.0 + d.rework_fraction)
         book.hidden[returned] = 0.0
@@ -200,7 +221,7 @@ def deliver(model: OrgModel, t: int) -> dict[str, float]:
         model.followups.fail(types)
         model.uncertain[types[~book.failure[returned]]] = True
         model.routine[:, types] *= 0.5
-    completed = done & (book.remaining.sum(axis=1) <= 0.0)
+        completed = done & ~any_positive(book.remaining)
     age = t - book.arrived
     expired = ~completed & (age >= env.config.deadline - 1)
     late = ~completed & ~expired & ~book.chased & (age >= env.config.promise)
@@ -212,13 +233,13 @@ def deliver(model: OrgModel, t: int) -> dict[str, float]:
     value = book.value[customer] * decay
     fixed = np.flatnonzero(customer & (book.stream == FIXED))
     teamed = np.flatnonzero(customer & (book.stream == TEAM))
-    per_size = book.true_work / book.size[:, None]
-    n_types = len(model.served)
+    n_types, n_caps = len(model.served), book.remaining.shape[1]
     model.delivered_count = np.bincount(book.type[fixed], minlength=n_types).astype(float)
-    delivered_work = np.zeros((n_types, book.remaining.shape[1]))
-    np.add.at(delivered_work, book.type[fixed], per_size[fixed])
-    model.delivered_work = delivered_work
-    model.belief_team[book.type[teamed]] = per_size[teamed]
+    per_size = book.true_work[fixed] / book.size[fixed, None]
+    cells = (book.type[fixed, None] * n_caps + np.arange(n_caps)).ravel()
+    model.delivered_work = np.bincount(cells, weights=per_size.ravel(), minlength=n_types * n_caps).reshape(
+        n_types, n_caps)
+    model.belief_team[book.type[teamed]] = book.true_work[teamed] / book.size[teamed, None]
     model.uncertain[book.type[customer]] = False
     row = {
         "completed": float(completed.sum()),

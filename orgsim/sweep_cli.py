@@ -29,6 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="tables, figures and a Markdown report from a sweep's results folder")
     p.add_argument("folder", help="results folder written by orgsim sweep")
     p.add_argument("--out", help="report folder (default: FOLDER/report)")
+    p.add_argument("--where", help="condition for scenario discovery, e.g. \"responsive - siloed > 0\": organisation "
+                   "names, numbers, + - * /, comparisons, and, or (default: the two organisations' difference > 0)")
+    p.add_argument("--measure", default="mean_value_delivered",
+                   help="run measure the condition and the regret table use (default: %(default)s)")
+    p.add_argument("--lower-is-better", action="store_true", help="regret: lower values of --measure are better")
     p.set_defaults(handler=_cmd_report)
 
 
@@ -68,6 +73,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from orgsim.analysis import write_report
 
     out = Path(args.out) if args.out else Path(args.folder) / "report"
-    written = write_report(args.folder, out)
+    written = write_report(args.folder, out, condition=args.where, measure=args.measure,
+                           higher_is_better=not args.lower_is_better)
     print(f"wrote {len(written)} files to {out}: " + ", ".join(p.name for p in written))
     return 0

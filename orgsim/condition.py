@@ -77,7 +77,8 @@ def parse_condition(text: str, organisations: Sequence[str], option: str = "--wh
         _check(node, names, fail)
     if not _is_boolean(tree.body):
         raise fail("not a comparison (e.g. 'responsive - siloed > 0')")
-    used = tuple(dict.fromkeys(names[n.id] for n in ast.walk(tree) if isinstance(n, ast.Name)))
+    found = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name)), key=lambda n: n.col_offset)
+    used = tuple(dict.fromkeys(names[n.id] for n in found))  # in the order written
     if not used:
         raise fail("names no organisation")
     return Condition(text, used, tree, {p: o for p, o in names.items() if o in used})

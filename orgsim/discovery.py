@@ -184,7 +184,7 @@ def plot_prim_box(result: PrimResult, path: str | Path | None = None):
     """The chosen PRIM box: each restricted parameter's range in the box against its swept range, with the
     quasi-p-value of each restricted side."""
     box = result.box
-    fig, ax = plt.subplots(figsize=(11, 1.3 * max(len(box), 1) + 2.5), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(11, max(6.0, 1.3 * len(box) + 2.5)), constrained_layout=True)
     for i, row in enumerate(box.itertuples()):
         if not isinstance(row.lower, int | float | np.number):
             ax.text(0.5, i, f"{row.parameter} in {{{row.lower}}}", ha="center", va="center")
@@ -303,7 +303,8 @@ def feature_scores(
 def plot_feature_scores(table: pd.DataFrame, path: str | Path | None = None):
     """Heat map of :func:`feature_scores`: parameters by outcome, darker is more important."""
     data = table.set_index("parameter")
-    fig, ax = plt.subplots(figsize=(max(9, 1.1 * data.shape[1] + 6), 1.0 * data.shape[0] + 4), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(max(11, 1.1 * data.shape[1] + 6), max(6.0, data.shape[0] + 4.0)),
+                           constrained_layout=True)
     image = ax.imshow(data.to_numpy(float), cmap="Blues", vmin=0, vmax=1, aspect="auto")
     for (i, j), v in np.ndenumerate(data.to_numpy(float)):
         ax.text(j, i, f"{v:.2f}", ha="center", va="center", color="white" if v > 0.6 else "black")
@@ -354,7 +355,7 @@ def plot_regret(table: pd.DataFrame, path: str | Path | None = None, measure: st
     """Regret of each organisation over the worlds of :func:`regret`: its distribution (box and points)
     with the maximum marked; the organisation with the smallest maximum is the minimax-regret choice."""
     orgs = list(dict.fromkeys(table.organisation))
-    fig, ax = plt.subplots(figsize=(11, 1.6 * len(orgs) + 3), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(11, max(6.0, 1.6 * len(orgs) + 3)), constrained_layout=True)
     data = [table.loc[table.organisation == org, "regret"].dropna().to_numpy() for org in orgs]
     ax.boxplot(data, vert=False, widths=0.5, showfliers=False, tick_labels=orgs)
     rng = np.random.default_rng(RANDOM_STATE)  # jitter only
@@ -414,6 +415,7 @@ def write_discovery(
             found = discover(runs, condition, measure)
         except OrgsimError as err:
             md += [f"No scenario discovery: {str(err).split(': ', 1)[-1]}.", ""]
+            condition = None  # nothing to score either
         else:
             csv(found.trajectory, "prim_trajectory.csv")
             csv(found.box, "prim_box.csv")
@@ -439,10 +441,10 @@ def write_discovery(
                 "coverage and density), its bounds on each restricted parameter against the swept "
                 "range. Each quasi-p-value tests whether dropping that restriction would leave as dense a box: "
                 "small values (below 0.05) mark restrictions that matter.",
-                "- [cart_rules.txt](cart_rules.txt), [cart_leaves.csv](cart_leaves.csv) and cart_tree.png: a "
-                "classification tree (scikit-learn, depth at most 3) splits the same worlds into leaves by "
-                "thresholds on the parameters. Each leaf is a box too, with its density and coverage, a second "
-                "view that checks PRIM's.", "",
+                "- [cart_rules.txt](cart_rules.txt), [cart_leaves.csv](cart_leaves.csv) and "
+                "[cart_tree.png](cart_tree.png): a classification tree (scikit-learn, depth at most 3) splits "
+                "the same worlds into leaves by thresholds on the parameters. Each leaf is a box too, with its "
+                "density and coverage, a second view that checks PRIM's.", "",
             ]
     if parameters(runs):
         scores = feature_scores(runs, where=condition, measure=measure)

@@ -364,6 +364,7 @@ def plot_regret(table: pd.DataFrame, path: str | Path | None = None, measure: st
         ax.scatter([d.max()], [i], marker="D", s=90, color="black", zorder=3)
         ax.annotate(f"max {d.max():.2f}", (d.max(), i), xytext=(6, 8), textcoords="offset points")
     safest = orgs[int(np.argmin([d.max() for d in data]))]
+    ax.set_xlim(right=1.15 * max(d.max() for d in data) or 1.0)  # room for the labels
     ax.set_xlabel(f"regret: best {label(measure)} in that world minus this organisation's")
     ax.set_title(f"Regret over {len(data[0])} worlds (point x seed); smallest maximum regret: {safest}")
     ax.grid(axis="x", alpha=0.3)

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -210,7 +211,7 @@ def plot_prim_box(result: PrimResult, path: str | Path | None = None):
 def cart(
     runs: pd.DataFrame, where: str | Condition, measure: str = VALUE, *, max_depth: int = 3,
     min_samples_leaf: float = 0.05,
-):
+) -> tuple[pd.DataFrame, str, Any]:
     """A classification tree (scikit-learn) of where ``where`` holds, over the swept parameters.
 
     Returns (leaves, rules, tree): ``leaves`` has one row per leaf with its rule (the conditions on the

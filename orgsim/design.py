@@ -41,7 +41,7 @@ class OrgDesign(BaseModel):
         "demand; the rest stays in fixed home units and work is handed off between them.",
     )
     team_cover: float = Field(
-        default=0.35, ge=0.0, le=1.0, description="Skill at which a member covers a capability for a team: a "
+        default=0.5, ge=0.0, le=1.0, description="Skill at which a member covers a capability for a team: a "
         "team recruits for the capabilities no member covers (team assembly)."
     )
     handoff_delay: int = Field(ge=0, le=1000, description="Ticks a demand waits at each hand-off.")
@@ -123,7 +123,7 @@ SILOED = OrgDesign(
 )
 RESPONSIVE = OrgDesign(
     specialisation=0.3,
-    fluidity=0.9,
+    fluidity=1.0,
     handoff_delay=2,
     handoff_error=0.1,
     rework_fraction=0.5,

@@ -67,6 +67,9 @@ FRONTIER_FAILS = 0.3
 FRONTIER_UPTAKE = 0.5
 #: Share of rule flips that forbid (or permit again) a type rather than change its regulation.
 FORBID_SHARE = 0.3
+#: Offered load when neither load nor arrival_rate is given: the silo'd preset then runs at about 76 %
+#: utilisation in a clear world (tests/test_mechanisms.py checks it).
+DEFAULT_LOAD = 0.7
 #: Pressure (accumulated change of a faster layer) that makes one change of the slower layer likely.
 PRESSURE_UNIT = {"technology": 0.5, "rules": 2.0}
 
@@ -127,10 +130,14 @@ class EnvironmentConfig(_Strict):
         default=2, ge=0, le=20, description="Frontier capabilities (named frontier-1, ...) that the technology "
         "layer may announce and bring; nobody needs or has them at founding.",
     )
+    frontier_announcements: tuple[int, ...] = Field(
+        default=(), description="Ticks at which the next hidden frontier capability is announced, besides "
+        "the announcements turbulence brings; it arrives or is abandoned 40-120 ticks later.",
+    )
     demand_types: int = Field(default=8, ge=1, le=100, description="Demand types alive at any time.")
     load: float | None = Field(
         default=None, gt=0.0, le=10.0, description="Offered customer work over the organisation's capacity "
-        "(members x capacity); sets the arrival rate. Default 0.7 unless arrival_rate is given.",
+        "(members x capacity); sets the arrival rate. Default DEFAULT_LOAD (0.7) unless arrival_rate is given.",
     )
     arrival_rate: float | None = Field(
         default=None, gt=0.0, le=100_000.0, description="Mean demands per tick (instead of load)."
@@ -207,7 +214,7 @@ class EnvironmentConfig(_Strict):
         """Mean demands per tick at volume 1, for an organisation of ``total_capacity`` work units/tick."""
         if self.arrival_rate is not None:
             return self.arrival_rate
-        load = 0.7 if self.load is None else self.load
+        load = DEFAULT_LOAD if self.load is None else self.load
         return load * total_capacity / self.mean_work()
 
     def dynamics(self) -> dict[str, LayerDynamics]:
@@ -392,7 +399,8 @@ class DemandEnvironment:
 
     def _frontier_change(self, u_announce: float, rng: np.random.Generator) -> None:
         hidden = np.flatnonzero(self.frontier_state == HIDDEN)
-        if len(hidden) and u_announce < self._announce:
+        scheduled = self.tick in self.config.frontier_announcements
+        if len(hidden) and (u_announce < self._announce or scheduled):
             k = int(hidden[0])
             self.frontier_state[k] = ANNOUNCED
             self.frontier_due[k] = self.tick + int(rng.integers(*FRONTIER_LEAD))

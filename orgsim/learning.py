@@ -8,9 +8,14 @@ Rules, for every member each tick (members still onboarding after a move neither
 * **Knowledge transfer.** In each capability its group works on (a team: the capabilities its demand
   still needs; a department: its own), a member's skill moves ``knowledge_transfer`` of the way
   towards the group's best in it.
-* **Exploration.** A share ``exploration`` of every member's capacity goes to practice, not
-  production: on frontier capabilities the technology layer has announced or brought (which may never
-  be needed), and on the capabilities next to the member's home where capacity falls short of need.
+* **Exploration (scouting).** A share ``exploration`` of the organisation's capacity goes to practice,
+  not production, pooled in *scouts*: each tick that share of the members (rounded by chance) explore
+  full time. The targets are the frontier capabilities the technology layer has announced or brought
+  (which may never be needed) while fewer members cover them than their share of need calls for (at
+  least an average capability's share of the members); when there are none, the capabilities where
+  capacity falls short of need. Scouts go to the targets in turn, and for each target the members furthest along in it who do not cover it yet
+  scout (depth, not a smattering of everything). With no target, scouts practise the capability next to their home they
+  are furthest along in.
 
 A member moved to another department keeps every skill; it learns the new work by doing
 (``orgsim.planning``: the time before it is productive grows with its skill gap).
@@ -21,21 +26,33 @@ from __future__ import annotations
 import numpy as np
 
 SKILL_FLOOR = 0.05
-#: Weight of an announced or arrived frontier capability in an explorer's practice, against 1 for
-#: the capabilities next to home.
-FRONTIER_PULL = 2.0
 
 
-def exploration_targets(home: np.ndarray, adjacency: np.ndarray, shortage: np.ndarray,
-                        frontier: np.ndarray) -> np.ndarray:
-    """(N, K) share of each member's exploration time per capability (rows sum to 1).
+def scouting(skills: np.ndarray, home: np.ndarray, adjacency: np.ndarray, targets: np.ndarray,
+             n_scouts: int) -> np.ndarray:
+    """(N, K) practice of this tick's scouts: 1 on the capability each scout explores, 0 elsewhere.
 
-    ``shortage`` (K,) is need share minus capacity share, clipped at 0; ``frontier`` (K,) marks frontier
-    capabilities announced or arrived.
+    ``targets`` lists capability indices in order of priority; ``n_scouts`` members scout. A member
+    whose skill in a target is negative is not a candidate for it.
     """
-    weights = adjacency[home] * (shortage + 0.05) + FRONTIER_PULL * frontier[None, :].astype(float)
-    total = weights.sum(axis=1, keepdims=True)
-    return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+    n = len(skills)
+    out = np.zeros_like(skills)
+    n_scouts = min(n_scouts, n)
+    if n_scouts <= 0:
+        return out
+    if len(targets) == 0:
+        scouts = np.argsort(-(skills * adjacency[home]).max(axis=1), kind="stable")[:n_scouts]
+        scouts = scouts[(skills[scouts] >= 0).any(axis=1)]
+        out[scouts, np.argmax(skills[scouts] * adjacency[home[scouts]], axis=1)] = 1.0
+        return out
+    taken = np.zeros(n, dtype=bool)
+    per_target = np.bincount(np.arange(n_scouts) % len(targets), minlength=len(targets))
+    for k, count in zip(targets, per_target, strict=True):
+        order = np.argsort(-np.where(taken, -np.inf, skills[:, k]), kind="stable")[:count]
+        order = order[skills[order, k] >= 0]
+        out[order, k] = 1.0
+        taken[order] = True
+    return out
 
 
 def group_best(skills: np.ndarray, group: np.ndarray) -> np.ndarray:

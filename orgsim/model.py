@@ -35,7 +35,7 @@ from orgsim.environment import DemandEnvironment, EnvironmentConfig
 from orgsim.errors import OrgsimError, describe_validation_error
 from orgsim.failure_demand import FollowUps
 from orgsim.intake import GATE_CHECK, intake
-from orgsim.learning import SKILL_FLOOR, exploration_targets, group_best, update_skills
+from orgsim.learning import SKILL_FLOOR, group_best, scouting, update_skills
 from orgsim.metrics import (
     SUSTAINABLE_UTILISATION,
     MeasureLog,
@@ -193,7 +193,8 @@ class OrgModel(mesa.Model):
         row = intake(self, arrivals, t)
         churn = self._assemble(t)
         available = self.capacity * (self.onboarding == 0) * max(0.0, 1.0 - d.planning_cost * meetings)
-        produce = available * (1.0 - d.exploration)
+        scouting = self._scouts()
+        produce = available * (scouting.sum(axis=1) == 0)
         worked = self._engine_work(t, produce)
         progress, rework_share = worked.pop("_progress"), worked.pop("_rework_share")
         rework_work = float(progress @ rework_share)
@@ -202,7 +203,7 @@ class OrgModel(mesa.Model):
         worked["rework_created"] += delivered.pop("rework_created")
         row.update(worked)
         row.update(delivered)
-        exploring = self._learn(available * d.exploration)
+        exploring = self._learn(scouting * available[:, None])
         shocks = sum(1 for _ in takewhile(lambda shock: shock[0] == t, reversed(env.shock_log)))
         row.update({
             "internal_rework": rework_work / max(row["work_done"], 1e-9),
@@ -284,18 +285,34 @@ class OrgModel(mesa.Model):
         return do_work(self, t, produce)
 
     # --- learning ------------------------------------------------------------------------------
-    def _learn(self, explore: np.ndarray) -> np.ndarray:
-        """Learning by doing and exploring, transfer, forgetting (``orgsim.learning``). Returns the (N,)
-        share of capacity spent exploring."""
+    def _scouts(self) -> np.ndarray:
+        """(N, K) this tick's scouting (``orgsim.learning``): 1 where a scout explores."""
         d, env = self.design, self.environment
+        if d.exploration <= 0:
+            return np.zeros_like(self.skills)
+        n_members = len(self.home)
+        exact = d.exploration * n_members
+        n_scouts = int(exact) + int(self.org_rng.random() < exact - int(exact))
         need = env.capability_need()
-        supply = (self.skills * self.capacity[:, None]).sum(axis=0)
-        shortage = np.clip(need - supply / supply.sum(), 0.0, None)
-        practice = self.worked.copy()
-        exploring = explore / self.capacity
-        if d.exploration > 0:
-            frontier = env.announced_frontier | env.arrived_frontier
-            practice += exploring[:, None] * exploration_targets(self.home, self._adjacency, shortage, frontier)
+        covered = (self.skills >= d.team_cover).sum(axis=0)
+        goal = np.maximum(need, 1.0 / len(need)) * n_members
+        frontier = np.flatnonzero((env.announced_frontier | env.arrived_frontier) & (covered < goal))
+        skills = np.where(self.skills >= d.team_cover, -1.0, self.skills)  # scouts widen cover
+        if len(frontier):
+            targets = frontier
+        else:
+            supply = (self.skills * self.capacity[:, None]).sum(axis=0)
+            shortage = need - supply / supply.sum()
+            short = np.flatnonzero(shortage > 0)
+            targets = short[np.argsort(-shortage[short], kind="stable")]
+        return scouting(skills, self.home, self._adjacency, targets, n_scouts)
+
+    def _learn(self, explore: np.ndarray) -> np.ndarray:
+        """Learning by doing and exploring, transfer, forgetting (``orgsim.learning``). ``explore`` (N, K)
+        is this tick's scouting time in capacity units. Returns the (N,) share of capacity spent exploring."""
+        d = self.design
+        exploring = explore.sum(axis=1) / self.capacity
+        practice = self.worked + explore / self.capacity[:, None]
         book = self.demands
         # Groups for knowledge transfer: each team, and each department (ids above every demand's uid).
         group = np.where(self.fluid, self.team, book.next_uid + self.home)

@@ -40,6 +40,7 @@ def assemble(model: OrgModel, t: int) -> float:
     row_of = {int(uid): r for r, uid in enumerate(book.uid)}
     members = model.members
 
+
     # 1. Leaving.
     idle_by_team: dict[int, list[Member]] = {}
     busy_teams: set[int] = set()
@@ -57,8 +58,9 @@ def assemble(model: OrgModel, t: int) -> float:
     for uid, idle in idle_by_team.items():
         stays = None
         if uid not in busy_teams:
-            left = [k for k, w in enumerate(book.remaining[row_of[uid]]) if w > 0]
-            stays = max(idle, key=lambda m: (sum(m.skills[k] for k in left), -m.index))
+            left = book.remaining[row_of[uid]] > 0
+            # The same floating-point sum as the vectorised engine, so that ties break alike.
+            stays = max(idle, key=lambda m: (float((m.skills * left).sum()), -m.index))
         for m in idle:
             if m is not stays:
                 model.team[m.index] = -1
@@ -101,8 +103,9 @@ def assemble(model: OrgModel, t: int) -> float:
         uid = int(book.uid[r])
         if not free or any(m.team == uid for m in members):
             continue
-        left = [k for k in _team_caps(model, r)]
-        m = max(free, key=lambda m: (sum(m.skills[k] for k in left), -m.index))
+        left = np.zeros(len(book.remaining[r]), dtype=bool)
+        left[list(_team_caps(model, r))] = True
+        m = max(free, key=lambda m: (float(m.skills @ left), -m.index))
         model.team[m.index] = uid
         free.remove(m)
     return float((model.team != before).mean())
@@ -128,23 +131,27 @@ def work(model: OrgModel, t: int, produce: np.ndarray) -> dict[str, Any]:
     for m in model.members:
         if m.team is not None and book.ready_at[row_of[m.team]] <= t:
             team_of.setdefault(row_of[m.team], []).append(m.index)
+    # Each member's arithmetic is written as the vectorised engine's, so that ties break alike.
     for row, team in team_of.items():
         efficiency = 1.0 / (1.0 + d.coordination_cost * (len(team) - 1))
+        allowed = book.remaining[row] > 0
+        if gate:
+            allowed[compliance] = False
         offers = []
         for i in team:
-            caps = [k for k in range(n_caps) if book.remaining[row, k] > 0 and not (gate and k == compliance)]
-            weights = {k: skills[i, k] ** 4 for k in caps}
-            total = sum(weights.values())
-            time = {k: produce[i] * w / total for k, w in weights.items()} if total > 0 else {}
-            offers.append((i, time))
+            preference = skills[i] ** 4 * allowed
+            total = preference.sum()
+            offers.append((i, produce[i] * (preference / total) if total > 0 else np.zeros(n_caps)))
         for k in range(n_caps):
-            offered = sum(time.get(k, 0.0) * skills[i, k] * efficiency for i, time in offers)
+            offered = 0.0
+            for i, time in offers:
+                offered += time[k] * skills[i, k] * efficiency
             if offered <= 0:
                 continue
             done = min(book.remaining[row, k], offered)
             progress[row, k] += done
             for i, time in offers:
-                used = time.get(k, 0.0) * done / offered
+                used = time[k] * (done / offered)
                 worked[i, k] += used
                 coordination += used * (1.0 - efficiency)
 
@@ -155,17 +162,19 @@ def work(model: OrgModel, t: int, produce: np.ndarray) -> dict[str, Any]:
         if not m.fluid and produce[m.index] > 0:
             capacity[model.home[m.index]] += produce[m.index] * skills[m.index, model.home[m.index]]
     left = capacity.copy()
+    done_in = np.zeros(n_caps)
     for row in range(n_rows):
         k = phase[row]
         if book.stream[row] != FIXED or book.ready_at[row] > t or k < 0:
             continue
         done = min(book.remaining[row, k], model.item_rate, max(left[k], 0.0))
         progress[row, k] += done
+        done_in[k] += done
         left[k] -= done
     for m in model.members:
         k = model.home[m.index]
         if not m.fluid and produce[m.index] > 0 and capacity[k] > 0:
-            worked[m.index, k] += produce[m.index] * (capacity[k] - left[k]) / capacity[k]
+            worked[m.index, k] += produce[m.index] * (done_in[k] / capacity[k])
 
     fixed_rows = (book.stream == FIXED) & (book.ready_at <= t)
     book.remaining -= progress

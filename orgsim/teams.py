@@ -5,8 +5,9 @@ the work:
 
 1. **Leaving.** A member leaves its team when the team's demand is gone (delivered, expired, or handed
    on to a compliance gate). It also leaves when no capability it *covers* (skill >= ``team_cover``)
-   has work left in the demand, unless it would leave the demand with nobody (then the team-mate with
-   most skill in the remaining work stays). A member who leaves is free.
+   has work left in the demand, so that the demand can recruit someone who does, unless it would leave
+   the demand with nobody: then the team-mate with most skill in the remaining work stays (and learns
+   it by doing). A member who leaves is free.
 2. **Recruiting.** A ready demand of the team stream with work left in a capability that no team-mate
    covers asks for a free member, in passes. In each pass every such demand names the *kind* of free
    member it wants most: the kind whose covered capabilities overlap its uncovered ones most, and
@@ -15,7 +16,8 @@ the work:
    that kind last, most skilled first; a demand that misses out names again in the next pass, and a
    demand that got someone may ask again. Passes stop when no demand can find a member who adds cover.
 3. **Starting.** A demand that still has nobody takes the free member with the most skill in its
-   remaining work, even below cover (someone has to start); oldest demand first.
+   remaining work, even below cover (someone has to start: nobody free covers it); oldest demand
+   first.
 
 People are indivisible, so breadth matters: a T-shaped member covers two capabilities and keeps a team
 small, while specialists make bigger teams, and a team of n pays coordination for n (``orgsim.work``).

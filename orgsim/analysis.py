@@ -11,6 +11,7 @@ use them directly::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,9 +23,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm  # noqa: E402
 
+from orgsim import recovery as twins  # noqa: E402
 from orgsim.environment import LAYERS  # noqa: E402
 from orgsim.errors import OrgsimError  # noqa: E402
-from orgsim.metrics import mean_ci, t_half_width  # noqa: E402
+from orgsim.intervals import measure_interval, table_intervals  # noqa: E402
+from orgsim.metrics import mean_ci  # noqa: E402
 from orgsim.plotting import colour, projector  # noqa: E402
 from orgsim.scenario import UNITS, Scenario, validate_scenario  # noqa: E402
 from orgsim.sweep import ID_COLUMNS, TIMESERIES, read_manifest, read_runs  # noqa: E402
@@ -36,7 +39,7 @@ MEASURE_LABELS: dict[str, str] = {
     "mean_completed": "demands delivered (per tick)",
     "mean_lead_time": "lead time (ticks)",
     "mean_alignment": "alignment (0-1)",
-    "mean_failure_demand": "failure demand (share of work)",
+    "mean_failure_demand": "failure demand (share of arriving demand)",
     "mean_utilisation": "utilisation (share of capacity)",
 }
 FONT = 15
@@ -90,29 +93,29 @@ def label(key: str) -> str:
 def summary(runs: pd.DataFrame, measures: Sequence[str] | None = None) -> pd.DataFrame:
     """Mean and 95 % CI over seeds of each measure, per parameter point and organisation.
 
-    Columns: point, the parameters, organisation, measure, mean, ci_low, ci_high, n (seeds where the
-    measure is defined). The interval is the t-interval of :func:`orgsim.metrics.mean_ci`.
+    Columns: point, the parameters, organisation, measure, estimate (the mean), ci_low, ci_high, n (seeds
+    where the measure is defined) and interval: the one its range calls for (:mod:`orgsim.intervals`:
+    bootstrap for bounded measures, t for unbounded). Recovery is left to :func:`adaptation`.
     """
     params = parameters(runs)
     measures = list(measures) if measures is not None else [
-        c for c in runs.columns if c not in (*ID_COLUMNS, *params)
+        c for c in runs.columns if c not in (*ID_COLUMNS, *params) and not _recovery_column(c)
+        and pd.api.types.is_numeric_dtype(runs[c])
     ]
     keys = ["point", *params, "organisation"]
-    grouped = runs.groupby(keys, sort=False, dropna=False)[measures]
-    long = pd.concat(
-        {"mean": grouped.mean().stack(future_stack=True), "sd": grouped.std(ddof=1).stack(future_stack=True),
-         "n": grouped.count().stack(future_stack=True)},
-        axis=1,
-    )
-    long.index = long.index.set_names([*keys, "measure"])
-    long = long.reset_index()
-    n = long["n"].to_numpy(dtype=float)
-    half = t_half_width(long["sd"].fillna(0.0), n)
-    long["ci_low"], long["ci_high"] = long["mean"] - half, long["mean"] + half
-    long["n"] = long["n"].astype(int)
-    return long[[*keys, "measure", "mean", "ci_low", "ci_high", "n"]].sort_values(
+    frames = []
+    for key, group in runs.groupby(keys, sort=False, dropna=False):
+        table = table_intervals(group[measures])
+        frames.append(table.assign(**dict(zip(keys, key, strict=True))))
+    long = pd.concat(frames, ignore_index=True)
+    return long[[*keys, "measure", "estimate", "ci_low", "ci_high", "n", "interval"]].sort_values(
         ["point", "organisation", "measure"], key=_order(runs), kind="stable"
     ).reset_index(drop=True)
+
+
+def _recovery_column(name: str) -> bool:
+    """Columns of recovery from shocks: the model's own (against the pre-shock level) and the twin-based ones."""
+    return bool(twins.SELF_BASELINE.fullmatch(name) or re.fullmatch(r"shock\d+_.*", name))
 
 
 def _order(runs: pd.DataFrame):
@@ -194,29 +197,14 @@ def crossings(table: pd.DataFrame, x: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*others, f"{x} at crossing", "direction"])
 
 
-def adaptation(runs: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
-    """Adaptation speed per pace layer: ticks for value delivered to recover after a shock of that
-    layer (mean of the run's shocks), and the loss, with 95 % CI over runs; pooled over points
-    unless ``by`` names parameters to keep apart. Layers no run was shocked in are left out.
-
-    Columns: organisation, *by, layer, recovery_ticks, ci_low, ci_high, loss, loss_ci_low,
-    loss_ci_high, censored (shocks not recovered from, per run), n (runs with such a shock).
-    """
-    rows = []
-    for key, group in runs.groupby(["organisation", *by], sort=False):
-        key = key if isinstance(key, tuple) else (key,)
-        for layer in LAYERS:
-            column = f"recovery_value_delivered_{layer}"
-            if column not in group or group[column].notna().sum() == 0:
-                continue
-            rec, lo, hi, n = mean_ci(group[column])
-            loss, loss_lo, loss_hi, _ = mean_ci(group[f"loss_value_delivered_{layer}"])
-            censored = float(group[f"censored_{layer}"].mean())
-            rows.append((*key, layer, rec, lo, hi, loss, loss_lo, loss_hi, censored, n))
-    return pd.DataFrame(rows, columns=[
-        "organisation", *by, "layer", "recovery_ticks", "ci_low", "ci_high", "loss", "loss_ci_low",
-        "loss_ci_high", "censored", "n",
-    ])
+def adaptation(runs: pd.DataFrame, by: Sequence[str] = (), measure: str = "value_delivered") -> pd.DataFrame:
+    """Recovery of ``measure`` from scheduled shocks, against each run's no-shock twin, per pace layer
+    (:func:`orgsim.recovery.summarise`): shocks, not_hit, recovered, censored, the Kaplan-Meier median
+    ticks to recover of the shocks that hit (median, ci_low, ci_high; inf = not reached), longest, and
+    depth and area of loss with their intervals. Pooled over points unless ``by`` names parameters to
+    keep apart; empty when no run had a scheduled shock."""
+    long = twins.from_columns(runs, ids=("organisation", *by, "point", "seed"))
+    return twins.summarise(long[long.measure == measure], by=("organisation", *by))
 
 
 def sensitivity(runs: pd.DataFrame, scenario: Scenario, measure: str = VALUE) -> pd.DataFrame:
@@ -323,7 +311,8 @@ def plot_by_parameter(
         groups = list(sel.groupby(by, sort=True)) if by else [(None, sel)]
         lines = []
         for value, group in groups:
-            rows = [(v, *mean_ci(g[measure])[:3]) for v, g in group.groupby(x, sort=True)]
+            cis = [(v, measure_interval(measure, g[measure])) for v, g in group.groupby(x, sort=True)]
+            rows = [(v, ci.estimate, ci.low, ci.high) for v, ci in cis]
             lines.append((value, *(np.array(c, dtype=float) for c in zip(*rows, strict=True))))
         if all(np.array_equal(line[2], lines[0][2]) for line in lines):
             lines = [(None, *lines[0][1:])]
@@ -341,7 +330,8 @@ def plot_by_parameter(
 
 @projector(FONT)
 def plot_adaptation(table: pd.DataFrame, path: str | Path | None = None):
-    """Bars of ticks to recover after a shock, per pace layer and organisation, with 95 % CIs."""
+    """Bars of the Kaplan-Meier median ticks to recover per pace layer and organisation, with 95 % CIs; a
+    median not reached is drawn hatched up to the longest time observed."""
     layers = [layer for layer in LAYERS if layer in set(table.layer)]
     orgs = list(dict.fromkeys(table.organisation))
     width = 0.8 / len(orgs)
@@ -349,11 +339,19 @@ def plot_adaptation(table: pd.DataFrame, path: str | Path | None = None):
     for i, org in enumerate(orgs):
         sel = table[table.organisation == org].set_index("layer").reindex(layers)
         pos = np.arange(len(layers)) + (i - (len(orgs) - 1) / 2) * width
-        err = np.vstack([sel.recovery_ticks - sel.ci_low.clip(lower=0), sel.ci_high - sel.recovery_ticks])
-        ax.bar(pos, sel.recovery_ticks, width, yerr=err, capsize=6, color=colour(org, i), label=org)
+        reached = np.isfinite(sel["median"].to_numpy(dtype=float))
+        height = np.where(reached, sel["median"], sel["longest"])
+        top = np.where(np.isfinite(sel.ci_high), sel.ci_high, height)
+        err = np.vstack([np.where(reached, height - sel.ci_low, 0), np.where(reached, top - height, 0)])
+        ax.bar(pos, height, width, yerr=err, capsize=6, color=colour(org, i), label=org,
+               hatch=["" if r else "//" for r in reached], edgecolor="white")
+        for x, r, h in zip(pos, reached, height, strict=True):
+            if not r and np.isfinite(h):
+                ax.annotate("not\nreached", (x, h), ha="center", va="bottom", fontsize=FONT - 4)
     ax.set_xticks(np.arange(len(layers)), [f"{layer} shock" for layer in layers])
-    ax.set_ylabel("ticks to recover value delivered\n(to 90 % of pre-shock, held 30 ticks)")
-    ax.set_title("Adaptation speed per pace layer (lower is faster; bars: 95 % CI, cut at 0)")
+    ax.set_ylabel("ticks to recover value delivered\n(Kaplan-Meier median over shocks hit)")
+    ax.set_title(f"Recovery against a no-shock twin per pace layer (lower is faster)\n{twins.RULE.describe()}; "
+                 "bars: 95 % CI", fontsize=FONT - 2)
     ax.legend(loc="best")
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, path)
@@ -464,7 +462,9 @@ def write_report(
         written.append(_csv(adapt, out / "adaptation.csv"))
         written.append(_png(plot_adaptation, adapt, out / "adaptation.png"))
         md += ["## Adaptation per pace layer", "", "![adaptation](adaptation.png)", "",
-               "- [adaptation.csv](adaptation.csv): ticks to recover and value lost per layer"
+               f"Against each run's no-shock twin: {twins.RULE.describe()}.", "",
+               "- [adaptation.csv](adaptation.csv): per layer, shocks not hit, recovered and censored, the "
+               "Kaplan-Meier median ticks to recover with its 95 % CI, and the depth and area of loss"
                + (" (pooled over all points)" if params else ""), ""]
 
     sampled = scenario.sweep is not None and scenario.sweep.sampling in ("sobol", "morris")
@@ -498,12 +498,12 @@ def _headline(table: pd.DataFrame, params: list[str]) -> list[str]:
     sel = table[table.measure == VALUE]
     if sel.point.nunique() > 12:
         return [f"Value delivered per tick, mean over all {sel.point.nunique()} points: " + ", ".join(
-            f"{org} {g['mean'].mean():.1f}" for org, g in sel.groupby("organisation", sort=False)) + "."]
-    lines = ["| " + " | ".join([*params, "organisation", "value delivered / tick", "95 % CI"]) + " |",
+            f"{org} {g.estimate.mean():.1f}" for org, g in sel.groupby("organisation", sort=False)) + "."]
+    lines = ["| " + " | ".join([*params, "organisation", "value delivered / tick", "95 % CI (bootstrap)"]) + " |",
              "|" + "---|" * (len(params) + 3)]
     for _, row in sel.iterrows():
         cells = [f"{row[p]:g}" if isinstance(row[p], float) else str(row[p]) for p in params]
-        lines.append("| " + " | ".join([*cells, row.organisation, f"{row['mean']:.1f}",
+        lines.append("| " + " | ".join([*cells, row.organisation, f"{row.estimate:.1f}",
                                         f"[{row.ci_low:.1f}, {row.ci_high:.1f}]"]) + " |")
     return lines
 

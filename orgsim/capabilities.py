@@ -35,14 +35,15 @@ class Capabilities:
     frontier: int = 0
 
     def __post_init__(self) -> None:
-        if not 0 <= self.frontier <= len(self.names) - 3:
-            raise ValueError(f"frontier must leave compliance and two established capabilities, got {self.frontier}")
+
         if len(set(self.names)) != len(self.names):
             raise ValueError(f"capability names must be unique, got {list(self.names)}")
         if COMPLIANCE not in self.names:
             raise ValueError(f"capabilities must include {COMPLIANCE!r}, got {list(self.names)}")
         if len(self.names) < 3:
             raise ValueError("at least 3 capabilities are needed (compliance and two others)")
+        if not 0 <= self.frontier <= len(self.names) - 3:
+            raise ValueError(f"frontier must leave compliance and two established capabilities, got {self.frontier}")
 
     def __len__(self) -> int:
         return len(self.names)

@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", help="scenario files (TOML)")
     p.set_defaults(handler=_cmd_validate)
 
+    from orgsim.attribution_cli import register as register_explain
     from orgsim.dashboard.server import register as register_dashboard
     from orgsim.replications.cli import register as register_replicate
     from orgsim.sweep_cli import register as register_sweep
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_replicate(sub)
     register_dashboard(sub)
     register_sweep(sub)
+    register_explain(sub)
     return parser
 
 

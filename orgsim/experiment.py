@@ -7,12 +7,15 @@ stream of demands and shocks; only their design differs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from orgsim.metrics import MEASURES, mean_ci, moving_average, t_half_width
+from orgsim import recovery
+from orgsim.environment import LAYERS
+from orgsim.intervals import row_intervals, table_intervals
+from orgsim.metrics import MEASURES, moving_average
 from orgsim.scenario import Scenario
 
 #: Measures shown in the headline table, in order, with a short label and unit.
@@ -25,7 +28,8 @@ HEADLINE: dict[str, str] = {
     "mean_alignment_needs": "  needs layer",
     "mean_alignment_technology": "  technology layer",
     "mean_alignment_rules": "  rules layer",
-    "mean_failure_demand": "failure demand (share of work)",
+    "mean_failure_demand": "failure demand (share of arriving demand)",
+    "mean_internal_rework": "internal rework (share of work)",
     "mean_value_lost_delay": "value lost to delay per tick",
     "mean_value_lost_expiry": "value lost to expiry per tick",
     "mean_value_lost_refused": "value refused per tick",
@@ -35,11 +39,15 @@ HEADLINE: dict[str, str] = {
     "mean_proficiency": "proficiency at work (0-1)",
     "mean_skill_breadth": "skill breadth (capabilities)",
     "mean_overload": "overload above 85 % (share)",
-    "recovery_value_delivered_needs": "recovery after needs shock (ticks)",
-    "recovery_value_delivered_technology": "recovery after technology shock (ticks)",
-    "recovery_value_delivered_rules": "recovery after rules shock (ticks)",
-    "recovery_value_delivered_volume": "recovery after volume shock (ticks)",
+    **{key: text for layer in LAYERS for key, text in (
+        (f"recovery_value_delivered_{layer}", f"recovery after {layer} shock (ticks)"),
+        (f"depth_value_delivered_{layer}", "  deepest loss (value per tick)"),
+        (f"area_value_delivered_{layer}", "  value lost to next shock/end"),
+    )},
 }
+#: Short names of the intervals in the headline table.
+SHORT = {"BCa bootstrap": "BCa", "percentile bootstrap": "pct", "t": "t", "Kaplan-Meier median": "KM",
+         "none": "-"}
 
 
 @dataclass(frozen=True)
@@ -51,14 +59,16 @@ class RunResult:
     timeseries: pd.DataFrame
     summary: dict[str, float]
     shocks: pd.DataFrame
+    recovery: pd.DataFrame | None = None  # per scheduled shock, against its twin (orgsim.recovery)
 
 
-def run_one(scenario: Scenario, organisation: str, seed: int) -> RunResult:
-    """Run one organisation of ``scenario`` for one seed over ``scenario.run.ticks`` ticks."""
+def run_one(scenario: Scenario, organisation: str, seed: int, twins: bool = False) -> RunResult:
+    """Run one organisation of ``scenario`` for one seed over ``scenario.run.ticks`` ticks; with ``twins``,
+    also its recovery from each scheduled shock against a no-shock twin (one more run per shock)."""
     model = scenario.model(organisation, seed).run(scenario.run.ticks)
-    return RunResult(
-        organisation, seed, model.timeseries(), model.summary(scenario.run.warmup), model.shocks()
-    )
+    series = model.timeseries()
+    twin = recovery.shock_recoveries(scenario, organisation, seed, series) if twins else None
+    return RunResult(organisation, seed, series, model.summary(scenario.run.warmup), model.shocks(), twin)
 
 
 @dataclass(frozen=True)
@@ -69,47 +79,58 @@ class Comparison:
     runs: pd.DataFrame  # one row per organisation and seed: the run summary
     timeseries: pd.DataFrame  # long: organisation, seed, tick, every measure
     shocks: pd.DataFrame  # organisation, seed, tick, layer, magnitude, scheduled
+    #: organisation, seed, and per scheduled shock and measure its recovery against a no-shock twin
+    recovery: pd.DataFrame = field(default_factory=recovery.empty)
 
     @property
     def organisations(self) -> list[str]:
         return list(dict.fromkeys(self.runs["organisation"]))
 
     def summary(self) -> pd.DataFrame:
-        """Mean and 95 % CI over seeds of every summary measure: organisation, measure, mean, ci_low,
-        ci_high, n (n counts the seeds where the measure is defined)."""
-        rows = []
-        measures = [c for c in self.runs.columns if c not in ("organisation", "seed")]
+        """Every summary measure over seeds, per organisation: columns organisation, measure, estimate,
+        ci_low, ci_high (95 %), n (seeds, or shocks, it rests on) and interval (which one it is).
+
+        Run means get the interval their range calls for (:mod:`orgsim.intervals`: bootstrap for bounded
+        measures, t for unbounded ones). Recovery from scheduled shocks is against the no-shock twin
+        (:mod:`orgsim.recovery`), per pace layer, for value delivered and alignment:
+        ``recovery_<measure>_<layer>`` (Kaplan-Meier median ticks to recover of the shocks that hit; inf
+        when not reached), ``censored_<measure>_<layer>`` and ``not_hit_<measure>_<layer>`` (counts of
+        shocks), ``depth_<measure>_<layer>`` and ``area_<measure>_<layer>``.
+        """
+        measures = [c for c in self.runs.columns
+                    if c not in ("organisation", "seed") and not recovery.SELF_BASELINE.fullmatch(c)]
+        frames = []
         for org in self.organisations:
-            sel = self.runs[self.runs.organisation == org]
-            for measure in measures:
-                mean, low, high, n = mean_ci(sel[measure].to_numpy(dtype=float))
-                rows.append((org, measure, mean, low, high, n))
-        return pd.DataFrame(rows, columns=["organisation", "measure", "mean", "ci_low", "ci_high", "n"])
+            table = table_intervals(self.runs.loc[self.runs.organisation == org, measures])
+            frames.append(table.assign(organisation=org))
+        rows = []
+        for r in recovery.summarise(self.recovery).itertuples(index=False):
+            name = f"{r.measure}_{r.layer}"
+            rows += [
+                (r.organisation, f"recovery_{name}", r.median, r.ci_low, r.ci_high, r.recovered + r.censored,
+                 "Kaplan-Meier median"),
+                (r.organisation, f"censored_{name}", r.censored, np.nan, np.nan, r.shocks, "none"),
+                (r.organisation, f"not_hit_{name}", r.not_hit, np.nan, np.nan, r.shocks, "none"),
+                (r.organisation, f"depth_{name}", r.depth, r.depth_ci_low, r.depth_ci_high, r.shocks, r.depth_interval),
+                (r.organisation, f"area_{name}", r.area, r.area_ci_low, r.area_ci_high, r.shocks, r.area_interval),
+            ]
+        columns = ["organisation", "measure", "estimate", "ci_low", "ci_high", "n", "interval"]
+        frames.append(pd.DataFrame(rows, columns=columns))
+        return pd.concat(frames, ignore_index=True)[columns]
 
     def band(self, measure: str, window: int = 10) -> pd.DataFrame:
-        """Per organisation and tick: mean and 95 % CI over seeds of the smoothed ``measure``. Ticks where
-        a run has no value (lead time when nothing was delivered) are left out, not counted as 0."""
+        """Per organisation and tick: mean and 95 % interval over seeds of the smoothed ``measure``, kept to
+        its range (:func:`orgsim.intervals.row_intervals`: bootstrap for a bounded measure). Ticks where a
+        run has no value (lead time when nothing was delivered) are left out, not counted as 0."""
         frames = []
         for org in self.organisations:
             sel = self.timeseries[self.timeseries.organisation == org]
             wide = sel.pivot(index="tick", columns="seed", values=measure)
             smooth = np.column_stack([moving_average(wide[c].to_numpy(), window) for c in wide.columns])
-            mean, half = _mean_t_half_width(smooth)
-            frames.append(pd.DataFrame({
-                "organisation": org, "tick": wide.index, "mean": mean,
-                "ci_low": mean - half, "ci_high": mean + half,
-            }))
+            mean, low, high = row_intervals(measure, smooth)
+            frames.append(pd.DataFrame({"organisation": org, "tick": wide.index, "mean": mean,
+                                        "ci_low": low, "ci_high": high}))
         return pd.concat(frames, ignore_index=True)
-
-
-def _mean_t_half_width(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: mean of the finite values (NaN if none) and half-width of their 95 % t-interval (0 if < 2)."""
-    finite = np.isfinite(samples)
-    n = finite.sum(axis=1)
-    mean = np.divide(np.where(finite, samples, 0.0).sum(axis=1), n, out=np.full(len(n), np.nan), where=n > 0)
-    squares = (np.where(finite, samples - mean[:, None], 0.0) ** 2).sum(axis=1)
-    var = np.divide(squares, n - 1, out=np.zeros(len(n)), where=n > 1)
-    return mean, np.nan_to_num(t_half_width(np.sqrt(var), n))
 
 
 def compare(
@@ -127,7 +148,7 @@ def compare(
     results = []
     for seed in scenario.seeds:
         for name in names:
-            results.append(run_one(scenario, name, seed))
+            results.append(run_one(scenario, name, seed, twins=True))
             if progress is not None:
                 progress(1)
     return collect(scenario, results)
@@ -143,35 +164,49 @@ def collect(scenario: Scenario, results: Sequence[RunResult]) -> Comparison:
     shocks = pd.concat(
         [r.shocks.assign(organisation=r.organisation, seed=r.seed) for r in results], ignore_index=True
     )
-    return Comparison(scenario, runs, series, shocks)
+    twins = [r.recovery.assign(organisation=r.organisation, seed=r.seed) for r in results if r.recovery is not None]
+    table = pd.concat(twins, ignore_index=True)[recovery.empty().columns] if twins else recovery.empty()
+    return Comparison(scenario, runs, series, shocks, table)
 
 
 def headline_table(summary: pd.DataFrame) -> str:
-    """The headline measures as a fixed-width text table: mean [95 % CI] per organisation.
-
-    A recovery row also says how many of the recoveries it averages were censored (not recovered by
-    the next shock or the end of the run: the ticks observed, a lower bound, enter the mean).
-    """
+    """The headline measures as a fixed-width text table: estimate [95 % CI] per organisation, and the
+    interval each row uses. A recovery row gives the Kaplan-Meier median ticks to recover and says how
+    many shocks were censored (not recovered by the next shock or the end of the run) or not hit."""
     orgs = list(dict.fromkeys(summary["organisation"]))
-    width = max(len(label) for label in HEADLINE.values()) + 2
-    col = 38
     value = summary.set_index(["organisation", "measure"])
-    lines = ["measure".ljust(width) + "".join(o.rjust(col) for o in orgs)]
+    table = []
     for measure, label in HEADLINE.items():
-        cells = []
+        cells, kinds = [], []
         for org in orgs:
             if (org, measure) not in value.index or value.loc[(org, measure), "n"] == 0:
-                cells.append("-".rjust(col))
+                cells.append("-")
                 continue
-            m, lo, hi, n = value.loc[(org, measure), ["mean", "ci_low", "ci_high", "n"]]
-            text = f"{_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}]"
-            if measure.startswith("recovery_value_delivered_"):
-                censored = value.loc[(org, "censored_" + measure.rsplit("_", 1)[1])]
-                text += f" ({round(censored['mean'] * censored['n'])} censored)"
-            cells.append(text.rjust(col))
-        if any(c.strip() != "-" for c in cells):
-            lines.append(label.ljust(width) + "".join(cells))
+            row = value.loc[(org, measure)]
+            kinds.append(row["interval"])
+            if measure.startswith("recovery_"):
+                suffix = measure.removeprefix("recovery_")
+                censored, missed = (int(value.loc[(org, f"{k}_{suffix}"), "estimate"]) for k in ("censored", "not_hit"))
+                cells.append(_km_text(row["estimate"], row["ci_low"], row["ci_high"])
+                             + f" ({censored} cens., {missed} not hit)")
+            else:
+                cells.append(f"{_fmt(row['estimate'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]")
+        if any(c != "-" for c in cells):
+            table.append((label, cells, SHORT.get(kind := next((k for k in kinds if k != "none"), "none"), kind)))
+    width = max(len(label) for label in HEADLINE.values()) + 2
+    col = max([len(o) for o in orgs] + [len(c) for _, cells, _ in table for c in cells]) + 3
+    lines = ["measure".ljust(width) + "".join(o.rjust(col) for o in orgs) + "  interval"]
+    lines += [label.ljust(width) + "".join(c.rjust(col) for c in cells) + "  " + kind for label, cells, kind in table]
+    lines.append(f"\nintervals: BCa = bootstrap (BCa) of the mean over seeds, t = t-interval, KM = Kaplan-Meier "
+                 f"median over shocks that hit, with its 95 % CI.\nrecovery: against a no-shock twin; "
+                 f"{recovery.RULE.describe()}.")
     return "\n".join(lines)
+
+
+def _km_text(median: float, low: float, high: float) -> str:
+    if not np.isfinite(median):
+        return "not reached"
+    return f"{median:.0f} [{low:.0f}, {high:.0f}]" if np.isfinite(high) else f"{median:.0f} [{low:.0f}, not reached]"
 
 
 def _fmt(x: float) -> str:

@@ -41,6 +41,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from orgsim import recovery as twins
 from orgsim.errors import OrgsimError
 from orgsim.provenance import versions
 from orgsim.scenario import Scenario
@@ -103,9 +104,13 @@ def _scenario(text: str) -> Scenario:
     return Scenario.model_validate_json(text)
 
 
-def execute(scenario_json: str, spec: RunSpec, timeseries: bool = False) -> tuple[dict[str, Any], Any]:
+def execute(
+    scenario_json: str, spec: RunSpec, timeseries: bool = False, recovery: bool = True
+) -> tuple[dict[str, Any], Any]:
     """Run one spec of the scenario given as JSON; returns its row of runs.parquet and, if asked, its
-    per-tick table. Runs in worker processes: everything it needs comes in its arguments."""
+    per-tick table. With ``recovery``, the row also holds the recovery from each scheduled shock against
+    its no-shock twin (``orgsim.recovery.to_columns``). Runs in worker processes: everything it needs
+    comes in its arguments."""
     world = _scenario(scenario_json).at(dict(spec.params))
     model = world.model(spec.organisation, spec.seed).run(world.run.ticks)
     summary = model.summary(world.run.warmup)
@@ -114,6 +119,9 @@ def execute(scenario_json: str, spec: RunSpec, timeseries: bool = False) -> tupl
         "organisation": spec.organisation, "seed": spec.seed,
         **dict(spec.params), **{k: float(v) for k, v in summary.items()},
     }
+    if recovery and world.environment.shocks:
+        series = model.timeseries()
+        row.update(twins.to_columns(twins.shock_recoveries(world, spec.organisation, spec.seed, series)))
     return row, (model.timeseries().reset_index() if timeseries else None)
 
 
@@ -140,6 +148,7 @@ def run_sweep(
     workers: int | None = None,
     scheduler: str | None = None,
     timeseries: bool = False,
+    recovery: bool = True,
     batch: int = 25,
     flush_seconds: float = 5.0,
     progress: bool | None = None,
@@ -157,6 +166,9 @@ def run_sweep(
         ``"tcp://HOST:PORT"``; the cluster's workers must be able to import orgsim.
     timeseries:
         Also write each run's per-tick table under ``folder/timeseries/``.
+    recovery:
+        Also measure each run's recovery from every scheduled shock against a no-shock twin (one more
+        run per shock, up to the next shock).
     batch, flush_seconds:
         Finished runs are written as one part file every ``batch`` runs or ``flush_seconds`` seconds,
         whichever comes first; an interruption loses at most those and the runs in flight.
@@ -188,7 +200,7 @@ def run_sweep(
             manifest["sessions"].append(session)
             _write_json(folder / MANIFEST, manifest)
             world = scenario.model_copy(update={"sweep": None}).model_dump_json()
-            run = functools.partial(execute, world, timeseries=timeseries)
+            run = functools.partial(execute, world, timeseries=timeseries, recovery=recovery)
             bar = _bar(len(specs), skipped, progress)
             writer = _PartWriter(folder, batch, flush_seconds)
             try:

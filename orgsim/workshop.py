@@ -103,7 +103,7 @@ def why(result: Comparison, measures: dict[str, str] | None = None) -> pd.DataFr
     measures = measures or WHY
     s = result.summary()
     s = s[s.measure.isin(measures)]
-    s = s.assign(cell=[f"{m:.3g} [{lo:.3g}, {hi:.3g}]" for m, lo, hi in zip(s["mean"], s.ci_low, s.ci_high,
+    s = s.assign(cell=[f"{m:.3g} [{lo:.3g}, {hi:.3g}]" for m, lo, hi in zip(s.estimate, s.ci_low, s.ci_high,
                                                                            strict=True)])
     table = s.pivot(index="measure", columns="organisation", values="cell")
     table = table.loc[[m for m in measures if m in table.index], result.organisations]

@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from orgsim import analysis
+from orgsim import recovery as twins
 from orgsim.cli import main
+from orgsim.intervals import measure_interval
 from orgsim.metrics import mean_ci
 from orgsim.scenario import validate_scenario
 from orgsim.sweep import PARTS, run_sweep
@@ -53,14 +55,21 @@ def _sampled(tmp_path_factory, sampling: str, samples: int) -> Path:
     return out
 
 
-def test_summary_is_mean_and_t_interval_per_point_and_organisation(grid):
+def test_summary_is_mean_and_the_interval_of_its_range_per_point_and_organisation(grid):
     runs = analysis.load_runs(grid)
     table = analysis.summary(runs)
-    assert len(table) == 6 * 2 * (len(runs.columns) - 7)
+    measures = [c for c in runs.columns if c.startswith("mean_") or c in ("total_value_delivered", "shocks")]
+    assert set(table.measure) == set(measures)  # no recovery columns: they are analysis.adaptation's
+    assert len(table) == 6 * 2 * len(measures)
     row = table[(table.point == 4) & (table.organisation == "responsive") & (table.measure == "mean_lead_time")]
     sel = runs[(runs.point == 4) & (runs.organisation == "responsive")].mean_lead_time
-    assert tuple(row[["mean", "ci_low", "ci_high", "n"]].iloc[0]) == pytest.approx(mean_ci(sel), rel=1e-12)
+    expected = measure_interval("mean_lead_time", sel)
+    assert tuple(row[["estimate", "ci_low", "ci_high", "n"]].iloc[0]) == pytest.approx(
+        (expected.estimate, expected.low, expected.high, expected.n), rel=1e-9)
+    assert row.interval.iloc[0] == expected.method == "BCa bootstrap"
     assert row["environment.turbulence"].iloc[0] == 1.0 and row["organisations.siloed.coupling"].iloc[0] == 0.5
+    defined = table.dropna(subset=["ci_low"])
+    assert (defined.ci_low >= 0).all()  # every measure here is >= 0, and so is every interval
 
 
 def test_crossover_is_the_paired_difference_by_seed(grid):
@@ -88,14 +97,18 @@ def test_crossings_interpolate_where_the_difference_changes_sign():
     assert where.values.tolist() == [[1, 0.625, "b to a"]]
 
 
-def test_adaptation_per_layer_pools_the_runs(grid):
+def test_adaptation_per_layer_is_kaplan_meier_against_the_twin(grid):
     runs = analysis.load_runs(grid)
     table = analysis.adaptation(runs)
-    # The scheduled shocks, and random ones at high turbulence.
-    assert set(table.layer) >= {"needs", "rules"} and set(table.organisation) == {"siloed", "responsive"}
+    # Only the scheduled shocks have twins: random ones at high turbulence are in both runs.
+    assert set(table.layer) == {"needs", "rules"} and set(table.organisation) == {"siloed", "responsive"}
     row = table[(table.organisation == "siloed") & (table.layer == "rules")].iloc[0]
-    sel = runs[runs.organisation == "siloed"].recovery_value_delivered_rules
-    assert (row.recovery_ticks, row.ci_low, row.ci_high, row.n) == pytest.approx(mean_ci(sel), rel=1e-12)
+    assert row.shocks == 18 == row.not_hit + row.recovered + row.censored  # 6 points x 3 seeds, one rules shock
+    long = twins.from_columns(runs[runs.organisation == "siloed"])
+    sel = long[(long.layer == "rules") & (long.measure == "value_delivered") & (long.outcome != "not hit")]
+    expected = twins.km_median(sel.time, sel.censored)
+    assert (row["median"], row.ci_low, row.ci_high) == (expected.median, expected.ci_low, expected.ci_high)
+    assert row.depth_ci_low >= 0 and row.depth_interval.endswith("bootstrap")
 
 
 @pytest.mark.parametrize(("sampling", "samples"), [("sobol", 8), ("morris", 4)])

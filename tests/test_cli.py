@@ -136,13 +136,13 @@ def test_compare_writes_summary_and_figure(orgsim_command, tmp_path):
     assert "value delivered per tick" in result.stdout
     assert "siloed" in result.stdout and "responsive" in result.stdout
     summary = pd.read_csv(tmp_path / "results" / "summary.csv")
-    assert summary.columns.tolist() == ["organisation", "measure", "mean", "ci_low", "ci_high", "n"]
+    assert summary.columns.tolist() == ["organisation", "measure", "estimate", "ci_low", "ci_high", "n", "interval"]
     assert set(summary.organisation) == {"siloed", "responsive"}
     assert {f"mean_{m}" for m in MEASURES} <= set(summary.measure)
     assert summary.n.between(0, 2).all()
-    defined = summary.dropna(subset=["mean"])
+    defined = summary.dropna(subset=["estimate", "ci_low"])
     assert (defined.n >= 1).all()
-    assert (defined.ci_low <= defined["mean"] + 1e-12).all() and (defined["mean"] <= defined.ci_high + 1e-12).all()
+    assert (defined.ci_low <= defined.estimate + 1e-12).all() and (defined.estimate <= defined.ci_high + 1e-12).all()
     # The file holds the same numbers the Python API gives: same seeds, same results, any process.
     expected = compare(load_scenario(scenario)).summary()
     pd.testing.assert_frame_equal(summary, expected, check_exact=False, rtol=1e-12, check_dtype=False)

@@ -252,9 +252,7 @@ def test_default_capabilities_ring_and_flow():
 @pytest.mark.parametrize(
     ("names", "problem"),
     [(("a", "a", "compliance"), "unique"), (("a", "b", "c"), "compliance"),
-     pytest.param(("a", "compliance"), "at least 3", marks=pytest.mark.xfail(
-         strict=True, reason="model bug: Capabilities checks frontier first, so two names with no frontier get "
-         "'frontier must leave compliance and two established capabilities, got 0'"))],
+     (("a", "compliance"), "at least 3")],
 )
 def test_bad_capability_lists_are_refused(names, problem):
     with pytest.raises(ValueError, match=problem):

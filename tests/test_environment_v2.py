@@ -216,9 +216,9 @@ def test_offered_work_matches_the_load_over_a_long_run():
 
 
 def test_default_load_keeps_the_siloed_preset_busy_but_not_saturated():
-    """In a clear world the silo'd preset at the default load uses about three quarters of its capacity."""
+    """In a clear world the silo'd preset at the default load uses 75-80 % of its capacity."""
     use = [OrgModel("siloed", {"regime": "clear"}, members=100, seed=seed).run(400).timeseries().utilisation
            for seed in range(6)]
     mean = float(np.mean([u.iloc[50:].mean() for u in use]))
-    assert 0.70 <= mean <= 0.80, mean
+    assert 0.75 <= mean <= 0.80, mean  # 0.760 when written
     assert max(u.iloc[50:].mean() for u in use) < 0.85

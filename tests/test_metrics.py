@@ -256,33 +256,39 @@ def _comparison(values: dict[str, list[np.ndarray]], measure: str = "value_deliv
     return collect(validate_scenario({}), results)
 
 
-def test_comparison_summary_is_mean_ci_over_seeds():
+def test_comparison_summary_gives_each_measure_the_interval_of_its_range():
     a = [np.full(10, v) for v in (1.0, 2.0, 6.0)]
     b = [np.full(10, v) for v in (4.0, 4.0)]
     summary = _comparison({"siloed": a, "responsive": b}).summary()
-    assert summary.columns.tolist() == ["organisation", "measure", "mean", "ci_low", "ci_high", "n"]
+    assert summary.columns.tolist() == ["organisation", "measure", "estimate", "ci_low", "ci_high", "n", "interval"]
     row = summary[(summary.organisation == "siloed") & (summary.measure == "mean_value_delivered")].iloc[0]
-    low, high = stats.t.interval(0.95, 2, loc=3.0, scale=stats.sem([1.0, 2.0, 6.0]))
-    assert (row["mean"], row.n) == (3.0, 3)
-    assert (row.ci_low, row.ci_high) == pytest.approx((low, high))
+    assert (row.estimate, row.n, row.interval) == (3.0, 3, "BCa bootstrap")
+    t_low = stats.t.interval(0.95, 2, loc=3.0, scale=stats.sem([1.0, 2.0, 6.0]))[0]
+    assert t_low < 0 <= 1.0 <= row.ci_low < 3.0 < row.ci_high <= 6.0  # the t-interval would leave the range
     row = summary[(summary.organisation == "responsive") & (summary.measure == "mean_value_delivered")].iloc[0]
-    assert (row["mean"], row.ci_low, row.ci_high, row.n) == (4.0, 4.0, 4.0, 2)
-    # A measure undefined in every run (no shocks: no recovery) has n = 0.
-    row = summary[(summary.organisation == "siloed") & (summary.measure == "recovery_value_delivered_needs")]
-    assert row.n.iloc[0] == 0
+    assert (row.estimate, row.ci_low, row.ci_high, row.n) == (4.0, 4.0, 4.0, 2)
+    # The model's own recovery (a mean of censored values) is not in the table; with no scheduled shock
+    # there is no twin-based recovery either.
+    assert not summary.measure.str.match(r"(recovery|censored|loss|not_hit|depth|area)_").any()
 
 
-def test_comparison_band_is_smoothed_mean_and_ci_per_tick():
+def test_comparison_band_is_smoothed_mean_and_a_bootstrap_interval_per_tick():
     rng = np.random.default_rng(3)
-    series = [rng.normal(5, 1, 40) for _ in range(4)]
+    series = [rng.gamma(1.0, 2.0, 40) for _ in range(4)]
     band = _comparison({"siloed": series}).band("value_delivered", window=5)
     smooth = np.column_stack([pd.Series(x).rolling(5, min_periods=1).mean() for x in series])
-    mean = smooth.mean(axis=1)
-    half = stats.t.ppf(0.975, 3) * smooth.std(axis=1, ddof=1) / 2
     assert band.tick.tolist() == list(range(40))
-    np.testing.assert_allclose(band["mean"], mean)
-    np.testing.assert_allclose(band.ci_low, mean - half)
-    np.testing.assert_allclose(band.ci_high, mean + half)
+    np.testing.assert_allclose(band["mean"], smooth.mean(axis=1))
+    # Inside the smoothed values of the seeds at every tick, so never below 0 value, where a t-band goes.
+    assert (band.ci_low >= smooth.min(axis=1) - 1e-12).all() and (band.ci_high <= smooth.max(axis=1) + 1e-12).all()
+    assert (band.ci_low < band["mean"]).all() and (band["mean"] < band.ci_high).all()
+    t_low = smooth.mean(axis=1) - stats.t.ppf(0.975, 3) * smooth.std(axis=1, ddof=1) / 2
+    assert (t_low < 0).any()
+    # Tick 7 alone, through the one-measure interval: the same numbers.
+    from orgsim.intervals import measure_interval
+
+    ci = measure_interval("value_delivered", smooth[7])
+    assert (band.ci_low[7], band.ci_high[7]) == pytest.approx((ci.low, ci.high), rel=0.05)
 
 
 def test_band_of_lead_time_leaves_out_ticks_without_deliveries():
@@ -291,8 +297,9 @@ def test_band_of_lead_time_leaves_out_ticks_without_deliveries():
     band = _comparison({"siloed": [lead, lead + 2, lead + 4]}, "lead_time").band("lead_time", window=2)
     np.testing.assert_array_equal(band["mean"].isna(), [True, True, False, False, False, False])
     np.testing.assert_allclose(band["mean"].iloc[2:], [22.0, 22.0, 24.0, 23.5])
-    half = stats.t.ppf(0.975, 2) * 2.0 / np.sqrt(3)  # the three seeds are 2 apart: s.d. 2
-    np.testing.assert_allclose(band.ci_high.iloc[2:] - band["mean"].iloc[2:], half)
+    # The three seeds are 2 apart: the interval stays within them.
+    assert (band.ci_low.iloc[2:].to_numpy() >= band["mean"].iloc[2:].to_numpy() - 2).all()
+    assert (band.ci_high.iloc[2:].to_numpy() <= band["mean"].iloc[2:].to_numpy() + 2).all()
 
 
 def test_shocks_at_the_same_tick_share_one_recovery_window():
@@ -306,16 +313,26 @@ def test_shocks_at_the_same_tick_share_one_recovery_window():
     assert later_first[1]["recovery_ticks"] == 40.0
 
 
-def test_headline_table_says_how_many_recoveries_were_censored():
+def test_headline_table_gives_km_medians_with_censored_and_not_hit_shocks_and_each_rows_interval():
     from orgsim.experiment import headline_table
 
-    rows = [("a", "mean_value_delivered", 50.0, 48.0, 52.0, 4),
-            ("a", "recovery_value_delivered_needs", 106.0, 60.0, 151.0, 4),
-            ("a", "censored_needs", 0.75, 0.0, 1.5, 4)]
-    summary = pd.DataFrame(rows, columns=["organisation", "measure", "mean", "ci_low", "ci_high", "n"])
+    rows = [("a", "mean_value_delivered", 50.0, 48.0, 52.0, 4, "BCa bootstrap"),
+            ("a", "recovery_value_delivered_needs", 106.0, 60.0, np.inf, 3, "Kaplan-Meier median"),
+            ("a", "censored_value_delivered_needs", 2, np.nan, np.nan, 4, "none"),
+            ("a", "not_hit_value_delivered_needs", 1, np.nan, np.nan, 4, "none"),
+            ("a", "area_value_delivered_needs", -5.0, -20.0, 10.0, 4, "t"),
+            ("b", "recovery_value_delivered_needs", np.inf, 80.0, np.inf, 4, "Kaplan-Meier median"),
+            ("b", "censored_value_delivered_needs", 4, np.nan, np.nan, 4, "none"),
+            ("b", "not_hit_value_delivered_needs", 0, np.nan, np.nan, 4, "none")]
+    summary = pd.DataFrame(rows, columns=["organisation", "measure", "estimate", "ci_low", "ci_high", "n", "interval"])
     table = headline_table(summary).splitlines()
+    assert table[1].startswith("value delivered per tick")
+    assert table[1].split()[-5:] == ["50.0", "[48.0,", "52.0]", "-", "BCa"]  # b has no value: "-"
     (needs,) = [line for line in table if line.startswith("recovery after needs shock")]
-    assert needs.endswith("106.0 [60.0, 151.0] (3 censored)")
+    assert "106 [60, not reached] (2 cens., 1 not hit)" in needs
+    assert needs.endswith("not reached (4 cens., 0 not hit)  KM")
+    (area,) = [line for line in table if "value lost to next shock" in line]
+    assert area.endswith("  t")
     assert not any(line.startswith("recovery after rules") for line in table)  # no rules shocks: no row
 
 

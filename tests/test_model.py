@@ -3,6 +3,8 @@ hand-built cases where the right answer is known."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -467,3 +469,35 @@ def test_a_shock_applied_between_ticks_is_counted_at_the_next_tick(small_model):
     assert model.shocks().tick.tolist() == [10]
 
 
+
+
+def _two_step_world() -> tuple[dict, int, list[float]]:
+    """A still world with one unregulated demand type needing exactly two customer capabilities, each at
+    least a fifth of its work. Returns the environment, the seed, and the two steps' work in flow order."""
+    environment = {"regime": "clear", "demand_types": 1, "regulated_share": 0.0, "size_spread": 0.0,
+                   "arrival_rate": 2.0}
+    for seed in range(200):
+        model = OrgModel("siloed", environment, members=2, seed=seed)
+        steps = model.environment.templates[0][model.capabilities.flow_order]
+        steps = steps[steps > 0]
+        if len(steps) == 2 and steps.min() >= 0.2 * steps.sum():
+            return environment, seed, steps.tolist()
+    raise AssertionError("no seed gives such a demand type")
+
+
+@pytest.mark.parametrize("constraints", ["integrated", "gate"])
+@pytest.mark.parametrize("delay", [0, 3])
+def test_handed_off_demand_waits_at_each_handoff_and_a_gate_checks_it_last(constraints, delay):
+    """Silo'd flow with ample capacity: one step, a hand-off, the next step, each at ``item_rate`` a tick;
+    a gate adds one more hand-off and a check of GATE_CHECK work (one tick)."""
+    environment, seed, (first, second) = _two_step_world()
+    model = OrgModel("siloed", environment, members=40, capacity=50.0, seed=seed, handoff_delay=delay,
+                     handoff_error=0.0, constraints=constraints)
+    df = model.run(150).timeseries()
+    rate = model.item_rate
+    lead = math.ceil(first / rate) + delay + math.ceil(second / rate)
+    if constraints == "gate":
+        lead += delay + 1
+    assert set(df.lead_time.dropna()) == {lead}
+    assert df.expired.sum() == 0 and df.refused.sum() == 0 and df.rework_created.sum() == 0
+    assert df.arrived_failure.sum() == 0  # nobody failed: no failure demand

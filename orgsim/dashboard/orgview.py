@@ -72,19 +72,6 @@ def sunflower(centres: np.ndarray, rank: np.ndarray, spacing: float, skip: int =
     return centres + np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
 
 
-def layout(groups: np.ndarray, primary: np.ndarray, n_groups: int, room_for: int = 1) -> tuple[np.ndarray, float]:
-    """Dot positions (N, 2) of members in department cells of a grid, and the spacing between dots.
-
-    Each group fills a sunflower spiral in its own cell; members are ordered by strongest capability, so
-    the colours form rings. Spacing is the same for every group, chosen so that the largest group (or
-    ``room_for`` dots, if more) fills ``FILL`` of a cell.
-    """
-    counts = np.bincount(groups, minlength=n_groups)
-    spacing = FILL * CELL / math.sqrt(max(int(counts.max(initial=0)), room_for, 1))
-    centres = cell_centres(n_groups, grid_shape(n_groups)[1], grid_shape(n_groups)[0])
-    return sunflower(centres[groups], ranks(groups, primary, n_groups), spacing), spacing
-
-
 def cell_centres(n: int, cols: int, rows: int) -> np.ndarray:
     """(n, 2) centres of the first ``n`` cells of a ``rows`` x ``cols`` grid, filled row by row from the top."""
     k = np.arange(n)

@@ -8,13 +8,28 @@ STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 ASSETS   := .solara-assets
 
-.PHONY: demo test lint bench clean chromium assets
+.PHONY: demo test lint bench clean chromium assets lock
 
-$(STAMP): pyproject.toml
+# Installs are repeatable: every package of the dependency tree is pinned in constraints.txt (see `make lock`).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -c constraints.txt --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
+
+# Re-pin constraints.txt to the newest versions pyproject.toml allows, resolved in a fresh venv; then run
+# `make test` and commit constraints.txt. Pins are for this Python (3.11) on Linux x86_64.
+LOCKVENV := .venv-lock
+lock:
+	rm -rf $(LOCKVENV)
+	$(PYTHON) -m venv $(LOCKVENV)
+	$(LOCKVENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCKVENV)/bin/python -m pip install --quiet -e ".[test]"
+	{ echo "# Every package orgsim's test install uses, pinned: written by \`make lock\` ($$($(LOCKVENV)/bin/python -V))."; \
+	  echo "# \`make\` installs with it (pip install -c constraints.txt -e \".[test]\"), so a sweep can be re-run later."; \
+	  $(LOCKVENV)/bin/python -m pip freeze --all --exclude-editable; } > constraints.txt.tmp
+	mv constraints.txt.tmp constraints.txt
+	rm -rf $(LOCKVENV)
 
 demo: $(STAMP)
 	$(VENV)/bin/orgsim compare scenarios/demand-shock.toml --out out/demand-shock

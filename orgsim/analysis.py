@@ -386,18 +386,25 @@ def plot_sensitivity(table: pd.DataFrame, path: str | Path | None = None, measur
 
 
 # --- the report --------------------------------------------------------------------------------------------
-def write_report(folder: str | Path, out: str | Path | None = None) -> list[Path]:
+def write_report(
+    folder: str | Path, out: str | Path | None = None, *, condition: str | None = None, measure: str = VALUE,
+    higher_is_better: bool = True,
+) -> list[Path]:
     """Write the tables (CSV), figures (PNG) and ``report.md`` for a results folder; returns the paths.
 
     Always: summary.csv and report.md. With two organisations: crossover.csv; and with a swept
     parameter also crossings.csv, value_delivered.png and crossover_map.png (two or more parameters)
     or crossover.png (one). With shocks: adaptation.csv and adaptation.png. With a sobol or morris
-    sweep: sensitivity.csv and sensitivity.png.
+    sweep: sensitivity.csv and sensitivity.png. Scenario discovery (PRIM, CART, feature scores) for the
+    ``condition`` on ``measure`` and the regret table: see :func:`orgsim.discovery.write_discovery`.
     """
     folder = Path(folder)
     out = Path(out) if out is not None else folder / "report"
     scenario, runs = load_scenario(folder), load_runs(folder)
     manifest = read_manifest(folder)
+    from orgsim.discovery import check_inputs, write_discovery
+
+    check_inputs(runs, condition, measure)  # a bad --where or --measure fails before anything is written
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -467,6 +474,9 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> list[Path
         written.append(_png(plot_sensitivity, sens, out / "sensitivity.png"))
         md += [f"## Sensitivity ({scenario.sweep.sampling}, SALib)", "", "![sensitivity](sensitivity.png)", "",
                "- [sensitivity.csv](sensitivity.csv): indices with 95 % confidence bounds", ""]
+    lines, files = write_discovery(runs, out, condition, measure, higher_is_better)
+    md += lines
+    written += files
     report = out / "report.md"
     report.write_text("\n".join(md) + "\n", encoding="utf-8")
     written.append(report)

@@ -7,7 +7,8 @@ seed), so results are bit-identical whatever the backend and however many worker
 
 The results folder::
 
-    DIR/manifest.json      scenario text, canonical form and fingerprint, versions, run list, times
+    DIR/manifest.json      scenario text, canonical form and fingerprint, versions (orgsim.provenance), run list,
+                           times
     DIR/runs.parquet       one row per run (written when the sweep completes)
     DIR/parts/*.parquet    batches of finished runs, each written atomically while the sweep runs
     DIR/timeseries/organisation=NAME/point=P/RUN_ID.parquet   per-tick tables (``timeseries=True``)
@@ -27,7 +28,6 @@ import json
 import logging
 import multiprocessing
 import os
-import platform
 import sys
 import time
 import uuid
@@ -35,7 +35,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,7 @@ import pyarrow.parquet as pq
 
 from orgsim import recovery as twins
 from orgsim.errors import OrgsimError
+from orgsim.provenance import versions
 from orgsim.scenario import Scenario
 
 RUNS = "runs.parquet"
@@ -333,11 +333,6 @@ def _locked(folder: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def versions() -> dict[str, str]:
-    """Versions that results depend on."""
-    return {name: version(name) for name in ("orgsim", "mesa", "numpy")} | {"python": platform.python_version()}
 
 
 def _open_manifest(

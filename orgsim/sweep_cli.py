@@ -1,4 +1,5 @@
-"""``orgsim sweep`` and ``orgsim report``: run a scenario's sweep into a folder, and report on it."""
+"""``orgsim sweep``, ``orgsim report`` and ``orgsim reproduce``: run a scenario's sweep into a folder, report
+on it, and check that its runs re-run to the same values."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from orgsim.replications.cli import _whole as whole_number
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``sweep`` and ``report`` sub-commands to the ``orgsim`` parser."""
+    """Add the ``sweep``, ``report`` and ``reproduce`` sub-commands to the ``orgsim`` parser."""
     p = sub.add_parser(
         "sweep", help="run a scenario's sweep (point x organisation x seed) into a results folder",
         description="Run every run of the scenario's design and write DIR/runs.parquet and DIR/manifest.json "
@@ -29,7 +30,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="tables, figures and a Markdown report from a sweep's results folder")
     p.add_argument("folder", help="results folder written by orgsim sweep")
     p.add_argument("--out", help="report folder (default: FOLDER/report)")
+    p.add_argument("--where", help="condition for scenario discovery, e.g. \"responsive - siloed > 0\": organisation "
+                   "names, numbers, + - * /, comparisons, and, or (default: the two organisations' difference > 0)")
+    p.add_argument("--measure", default="mean_value_delivered",
+                   help="run measure the condition and the regret table use (default: %(default)s)")
+    p.add_argument("--lower-is-better", action="store_true", help="regret: lower values of --measure are better")
     p.set_defaults(handler=_cmd_report)
+
+    p = sub.add_parser(
+        "reproduce", help="re-run a sweep's runs from its manifest and check they are bit-identical",
+        description="Re-run the finished runs of a results folder (all, or a random sample) from the scenario in "
+        "its manifest and compare every value with runs.parquet. Exit 0 when all are bit-identical, 1 otherwise.",
+    )
+    p.add_argument("folder", help="results folder written by orgsim sweep")
+    p.add_argument("--sample", help="re-run only this many runs, drawn at random (default: all)")
+    p.add_argument("--seed", default="0", help="seed of the random sample (default: %(default)s)")
+    p.add_argument("--workers", default="1", help="worker processes (default: %(default)s)")
+    p.set_defaults(handler=_cmd_reproduce)
 
 
 def _whole(option: str, text: str | None, low: int = 1) -> int | None:
@@ -68,6 +85,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from orgsim.analysis import write_report
 
     out = Path(args.out) if args.out else Path(args.folder) / "report"
-    written = write_report(args.folder, out)
+    written = write_report(args.folder, out, condition=args.where, measure=args.measure,
+                           higher_is_better=not args.lower_is_better)
     print(f"wrote {len(written)} files to {out}: " + ", ".join(p.name for p in written))
     return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from orgsim.reproduce import describe, reproduce
+
+    result = reproduce(args.folder, sample=_whole("--sample", args.sample), seed=_whole("--seed", args.seed, 0),
+                       workers=_whole("--workers", args.workers))
+    print("\n".join(describe(result)))
+    return 0 if result.identical else 1

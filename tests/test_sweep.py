@@ -169,7 +169,8 @@ def test_manifest_records_the_scenario_versions_and_runs(tiny, tmp_path):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["scenario_text"] == text and manifest["source"] == str(tiny)
     assert manifest["fingerprint"] == load_scenario(tiny).fingerprint()
-    assert set(manifest["versions"]) == {"orgsim", "mesa", "numpy", "python"}
+    assert set(manifest["versions"]) == {"orgsim", "git_commit", "mesa", "numpy", "pandas", "pyarrow", "python",
+                                         "platform"}
     assert manifest["runs"] == [s.run_id for s in plan(load_scenario(tiny))]
     assert manifest["started"] <= manifest["finished"]
     assert manifest["sessions"][0]["ran"] == 36

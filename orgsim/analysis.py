@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm  # noqa: E402
 
+from orgsim import atomic  # noqa: E402
 from orgsim.environment import LAYERS  # noqa: E402
 from orgsim.errors import OrgsimError  # noqa: E402
 from orgsim.metrics import mean_ci, t_half_width  # noqa: E402
@@ -255,7 +256,7 @@ def sensitivity(runs: pd.DataFrame, scenario: Scenario, measure: str = VALUE) ->
 # --- figures -----------------------------------------------------------------------------------------------
 def _save(fig, path: str | Path | None):
     if path is not None:
-        fig.savefig(path, dpi=120)
+        atomic.save_figure(fig, path, dpi=120)
         plt.close(fig)
     return fig
 
@@ -400,10 +401,7 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> list[Path
     out = Path(out) if out is not None else folder / "report"
     scenario, runs = load_scenario(folder), load_runs(folder)
     manifest = read_manifest(folder)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OrgsimError(f"{out}: cannot create the report folder ({err.strerror})") from None
+    atomic.prepare_folder(out, "report folder")
     params = parameters(runs)
     orgs = list(dict.fromkeys(runs.organisation))
     written: list[Path] = []
@@ -468,14 +466,13 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> list[Path
         md += [f"## Sensitivity ({scenario.sweep.sampling}, SALib)", "", "![sensitivity](sensitivity.png)", "",
                "- [sensitivity.csv](sensitivity.csv): indices with 95 % confidence bounds", ""]
     report = out / "report.md"
-    report.write_text("\n".join(md) + "\n", encoding="utf-8")
+    atomic.write_text(report, "\n".join(md) + "\n")
     written.append(report)
     return written
 
 
 def _csv(table: pd.DataFrame, path: Path) -> Path:
-    table.to_csv(path, index=False)
-    return path
+    return atomic.write_csv(table, path, index=False)
 
 
 def _png(plot, data, path: Path) -> Path:

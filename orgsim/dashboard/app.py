@@ -27,7 +27,7 @@ from orgsim.dashboard.leadership import Kpis
 from orgsim.dashboard.lockstep import SHOCK_BUTTONS, SHOCK_NOUNS, Lockstep, Snapshot
 from orgsim.dashboard.memory import install as release_closed_sessions
 from orgsim.dashboard.orgview import OrgView
-from orgsim.dashboard.pacing import Drawn, Pacer
+from orgsim.dashboard.pacing import Drawn, Pacer, play_turn
 from orgsim.dashboard.server import SCENARIO_ENV
 from orgsim.dashboard.settings import (
     KIND_LABELS,
@@ -201,15 +201,18 @@ def Page():
         ticks, pause = SPEEDS[speed.value]
         while playing.value and not cancel.is_set():
             began = time.perf_counter()
-            try:
-                ran = lockstep.step(ticks)
-            except Exception as err:  # noqa: BLE001 - shown in the page, the loop must not die silently
-                error.value = f"the run stopped: {err}"
-                ran = 0
-            if not ran:
-                playing.value = False
-                break
-            frame = sync()
+            with play_turn(cancel) as turn:
+                if not turn or not playing.value:
+                    break
+                try:
+                    ran = lockstep.step(ticks)
+                except Exception as err:  # noqa: BLE001 - shown in the page, the loop must not die silently
+                    error.value = f"the run stopped: {err}"
+                    ran = 0
+                if not ran:
+                    playing.value = False
+                    break
+                frame = sync()
             # Paced by the page: the next frame is stepped once this one is drawn (pacing.py).
             if not session.pacer.wait(frame, cancel):
                 if not cancel.is_set():

@@ -5,19 +5,25 @@ cores) delivers them. Unpaced, the model runs ahead of what the room sees: a pag
 run is at week 60, and Pause or a shock acts on a week nobody has seen. Here each frame carries a number;
 the page's :func:`Drawn` element sends the number back once the browser has applied and painted it, and
 the play loop waits for that (:meth:`Pacer.wait`) before it steps again. Under load play slows down
-instead of running ahead, and Pause stops within the frame on its way.
+instead of running ahead, and Pause stops within the frame on its way. Play frames of all sessions take
+turns (:func:`play_turn`), so that clicks are not starved by them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import solara
 
 #: Longest wait for a page to draw a frame before play stops (a page that has gone, or a hidden tab).
 DELIVERY_TIMEOUT = 60.0
+#: Frames of play rendered at once in this server process, over all sessions. The server is one Python
+#: process (one GIL): eight pages rendering at once each get an eighth of it, and so does a presenter's
+#: Step click. Taking turns, play frames leave a click half the processor instead.
+_PLAY_SLOTS = threading.BoundedSemaphore(1)
 
 
 class Pacer:
@@ -48,6 +54,19 @@ class Pacer:
                 self._changed.wait(min(0.1, remaining))
                 remaining -= 0.1
         return True
+
+
+@contextlib.contextmanager
+def play_turn(cancel: threading.Event) -> Iterator[bool]:
+    """Wait for this session's turn to step and render a frame of play; yields False if ``cancel`` came first."""
+    while not _PLAY_SLOTS.acquire(timeout=0.1):
+        if cancel.is_set():
+            yield False
+            return
+    try:
+        yield True
+    finally:
+        _PLAY_SLOTS.release()
 
 
 @solara.component_vue(str(Path(__file__).with_name("drawn.vue")))

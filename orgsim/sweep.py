@@ -167,7 +167,7 @@ def run_sweep(
     source, text:
         The scenario file's name and text, recorded in the manifest.
     starting:
-        Called once the folder is ready, just before runs start (not at all if every run is done).
+        Called once the folder and the workers are ready, just before runs start (not if every run is done).
     """
     if workers is not None and workers < 1:
         raise OrgsimError(f"workers must be at least 1, got {workers}")
@@ -188,8 +188,6 @@ def run_sweep(
         skipped = len(specs) - sum(len(m) for m in jobs.values())
         ran = 0
         if jobs:
-            if starting is not None:
-                starting()
             session = {"started": _now(), "backend": scheduler or "processes", "workers": workers}
             manifest["sessions"].append(session)
             _write_json(folder / MANIFEST, manifest)
@@ -199,6 +197,8 @@ def run_sweep(
             writer = _PartWriter(folder, batch, flush_seconds)
             try:
                 with _executor(workers, scheduler) as (executor, slots):
+                    if starting is not None:
+                        starting()
                     for lead, (row, series) in _stream(executor, run, list(jobs), 4 * slots):
                         for spec in jobs[lead]:
                             if series is not None:

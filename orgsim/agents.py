@@ -1,8 +1,10 @@
 """Members: the people of an organisation.
 
 A member has a skill vector (proficiency in [0, 1] per capability), a capacity (work units per tick),
-a home unit (the capability their position belongs to) and, each tick, a split of their time over
-capabilities. Work they do on a capability is time x proficiency.
+a home unit (the department of the capability they were hired or moved into), a place in the fixed
+departments or in the fluid pool, and, in the fluid pool, the team it is in now (the demand it works
+on), or none. Each tick it splits its time over capabilities; work it does on a capability is time x
+proficiency.
 
 For speed the organisation keeps every member's state in numpy arrays and updates them all at once
 (``OrgModel.step``); a ``Member`` is the Mesa agent that reads and writes its own row of them.
@@ -42,6 +44,17 @@ class Member(mesa.Agent):
     def home(self) -> str:
         """Name of the home unit: the capability this member's position belongs to."""
         return self.model.capabilities.names[self.model.home[self.index]]
+
+    @property
+    def fluid(self) -> bool:
+        """True for a member of the fluid pool (works in teams), False for a department member."""
+        return bool(self.model.fluid[self.index])
+
+    @property
+    def team(self) -> int | None:
+        """Id of the demand whose team this member is in now (None: in a department, or free)."""
+        uid = int(self.model.team[self.index])
+        return None if uid < 0 else uid
 
     @property
     def onboarding(self) -> int:

@@ -4,6 +4,10 @@ Every vector in orgsim (a member's skills, a demand's work, a unit's capacity) r
 ordered list of capabilities. The list is a ring: each capability is *adjacent* to its two
 neighbours, which is where T-shaped members have their secondary skills and where exploration
 learns first.
+
+The last ``frontier`` capabilities of the list are *frontier* capabilities: no demand needs them when
+the world is founded and nobody is hired for them. The technology layer may announce one, and later
+it arrives (demand types start to need it) or it never does (``orgsim.environment``).
 """
 
 from __future__ import annotations
@@ -28,8 +32,11 @@ class Capabilities:
     """An ordered set of capability names, one of which must be ``"compliance"``."""
 
     names: tuple[str, ...] = DEFAULT_CAPABILITIES
+    frontier: int = 0
 
     def __post_init__(self) -> None:
+        if not 0 <= self.frontier <= len(self.names) - 3:
+            raise ValueError(f"frontier must leave compliance and two established capabilities, got {self.frontier}")
         if len(set(self.names)) != len(self.names):
             raise ValueError(f"capability names must be unique, got {list(self.names)}")
         if COMPLIANCE not in self.names:
@@ -49,6 +56,16 @@ class Capabilities:
     def work(self) -> np.ndarray:
         """Indices of the capabilities that are not compliance (where customer work lies)."""
         return np.array([k for k in range(len(self)) if k != self.compliance])
+
+    @property
+    def frontier_indices(self) -> np.ndarray:
+        """Indices of the frontier capabilities (the last ``frontier`` names)."""
+        return np.arange(len(self) - self.frontier, len(self))
+
+    @property
+    def established(self) -> np.ndarray:
+        """Indices of the customer capabilities demand needs at founding (work, not frontier)."""
+        return np.array([k for k in self.work if k < len(self) - self.frontier])
 
     @property
     def flow_order(self) -> np.ndarray:

@@ -40,6 +40,10 @@ class OrgDesign(BaseModel):
         ge=0.0, le=1.0, description="Share of capacity (and of demands) that assembles in teams around "
         "demand; the rest stays in fixed home units and work is handed off between them.",
     )
+    team_cover: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Skill at which a member covers a capability for a team: a "
+        "team recruits for the capabilities no member covers (team assembly)."
+    )
     handoff_delay: int = Field(ge=0, le=1000, description="Ticks a demand waits at each hand-off.")
     handoff_error: float = Field(ge=0.0, le=1.0, description="Chance that a hand-off loses information.")
     rework_fraction: float = Field(
@@ -49,28 +53,52 @@ class OrgDesign(BaseModel):
     sensing_delay: int = Field(ge=0, le=1000, description="Ticks before what happens reaches planners.")
     sensing_noise: float = Field(ge=0.0, le=2.0, description="Relative s.d. of the planners' sensing error.")
     cadence: Cadence = Field(description="Re-planning cadence of each management layer.")
+    memory: int = Field(
+        default=20, ge=1, le=10_000, description="Ticks a planning layer looks back when it re-plans (the "
+        "window it averages what it senses over), separate from how often it re-plans."
+    )
+    planning_cost: float = Field(
+        default=0.01, ge=0.0, le=0.5, description="Share of every member's capacity one re-plan of one layer "
+        "costs in its tick (meetings)."
+    )
+    probing: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Chance that a demand of a type the organisation is unsure "
+        "of is probed first: a small early piece of work that reveals the type's needs before committing."
+    )
     learning_rate: float = Field(
         ge=0.0, le=1.0, description="Skill gained per tick of full-time work, as a share of the gap to 1."
     )
     forgetting_rate: float = Field(
         ge=0.0, le=1.0, description="Skill lost per tick of not using a capability, as a share above 0.05."
     )
+    knowledge_transfer: float = Field(
+        default=0.02, ge=0.0, le=1.0, description="Share of the gap to the best team-mate's skill closed per "
+        "tick in each capability the team (or department) works on."
+    )
+    standardisation: float = Field(
+        default=0.8, ge=0.0, le=1.0, description="How far routine (repeating the same work in a fixed "
+        "department) can cut its hand-off error rate: error x (1 - standardisation x routine)."
+    )
     exploration: float = Field(
-        ge=0.0, le=0.9, description="Share of capacity spent learning adjacent capabilities, not producing."
+        ge=0.0, le=0.9, description="Share of capacity spent learning adjacent and frontier capabilities, "
+        "not producing."
     )
     constraints: Literal["gate", "integrated"] = Field(
-        description="gate: compliance is a separate last step that applies the rule book as last "
-        "re-planned; integrated: compliance skill sits in the team, which sees the rules as they are."
+        description="gate: compliance staff form a separate unit every demand passes last, which finds "
+        "missed compliance work there (as rework); integrated: compliance skill sits in the team, which "
+        "finds missed compliance work while it works."
     )
     coordination_cost: float = Field(
-        ge=0.0, le=2.0, description="Efficiency lost per extra capability in a team: 1/(1 + c(n - 1))."
+        ge=0.0, le=2.0, description="Efficiency lost to communication per extra team member: a team of n "
+        "works at 1/(1 + c(n - 1)) (each member keeps n - 1 communication paths)."
     )
     restructure_cost: int = Field(
-        ge=0, le=1000, description="Ticks of lost capacity for each member moved to another home unit, who "
-        "is then re-skilled to that unit's hire profile."
+        ge=0, le=1000, description="Ticks before a member moved to another department is productive, for "
+        "a full skill gap (scaled by the gap); the member keeps its skills and learns the new work by doing."
     )
     strategy_threshold: float = Field(
-        ge=0.0, le=1.0, description="A demand type is served only if its sensed share is at least this."
+        ge=0.0, le=1.0, description="A demand type is served only if its sensed share of demand is at least "
+        "this when strategy re-plans (types new since then are not served)."
     )
 
 
@@ -83,29 +111,33 @@ SILOED = OrgDesign(
     sensing_delay=10,
     sensing_noise=0.1,
     cadence=Cadence(operations=5, process=21, structure=63, strategy=250),
+    memory=40,
+    probing=0.0,
     learning_rate=0.01,
     forgetting_rate=0.002,
     exploration=0.0,
     constraints="gate",
     coordination_cost=0.1,
-    restructure_cost=10,
+    restructure_cost=20,
     strategy_threshold=0.03,
 )
 RESPONSIVE = OrgDesign(
-    specialisation=0.6,
-    fluidity=0.9,
+    specialisation=0.3,
+    fluidity=1.0,
     handoff_delay=2,
     handoff_error=0.1,
     rework_fraction=0.5,
     sensing_delay=0,
     sensing_noise=0.1,
     cadence=Cadence(operations=1, process=5, structure=10, strategy=21),
+    memory=10,
+    probing=0.5,
     learning_rate=0.01,
     forgetting_rate=0.002,
     exploration=0.05,
     constraints="integrated",
     coordination_cost=0.1,
-    restructure_cost=10,
+    restructure_cost=20,
     strategy_threshold=0.03,
 )
 PRESETS: dict[str, OrgDesign] = {"siloed": SILOED, "responsive": RESPONSIVE}

@@ -1,23 +1,18 @@
 """The organisation model: members serving demand that arrives from a changing world.
 
-Each tick (a working day by default):
+Each tick (a working day by default), in this order:
 
-1. the **environment** changes (scheduled shocks, random shocks, drift) and new demands arrive;
-2. **management** re-plans each layer whose cadence has come round, from what it senses (delayed,
-   aggregated over the layer's cadence, noisy): *strategy* picks the demand types served,
-   *structure* moves headcount between home units, *process* updates what each demand type is
-   believed to need, *operations* points the flexible capacity at the work in front of it;
-3. **intake**: each demand is planned from the believed needs of its type. Work the plan includes
-   but the demand does not need is waste; work it needs that the plan misses comes back as a
-   return on delivery. A share ``fluidity`` of demands is worked by a team, the rest flows through
-   the home units in a fixed order with a hand-off at each step;
-4. **members** split their time: exploration first, then ``1 - fluidity`` of the rest in their home
-   unit and ``fluidity`` wherever the work is, weighted by their skill;
-5. **work** flows to demands first-in first-out, at most ``item_rate`` work units per capability per
-   demand per tick; a team loses ``coordination_cost`` per extra capability it spans. A finished
-   phase is handed off (``handoff_delay`` ticks; with chance ``handoff_error`` part of it must be
-   redone). Finished demands are delivered (value decays with waiting) or expire at their deadline;
-6. members **learn** by doing (and exploring) and forget what they do not use.
+1. the **environment** changes (scheduled shocks, random shocks, turnover of demand types, frontier
+   capabilities, coupled drift) and new demands arrive (``orgsim.environment``);
+2. **management** re-plans each layer whose cadence has come round, from what it senses, and pays
+   for the meetings (``orgsim.planning``, ``orgsim.sensing``);
+3. **intake** refuses, routes, probes and plans the demands that arrived, follow-ups of failed
+   customers included (``orgsim.intake``, ``orgsim.failure_demand``);
+4. **teams** form and dissolve around the demands of the team stream (``orgsim.teams``);
+5. **work**: teams and departments work, hand off, and find hidden work (``orgsim.work``);
+6. **delivery**: finished demands are delivered or returned; late ones are chased and old ones expire,
+   failing their customers (``orgsim.work``, ``orgsim.failure_demand``);
+7. members **learn** by doing, from team-mates and by exploring, and forget (``orgsim.learning``).
 
 The silo'd and responsive organisations are two settings of the same levers (``orgsim.design``).
 """
@@ -25,18 +20,22 @@ The silo'd and responsive organisations are two settings of the same levers (``o
 from __future__ import annotations
 
 from itertools import takewhile
-from typing import Any
+from typing import Any, Literal
 
 import mesa
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from orgsim import planning, teams
 from orgsim.agents import Member
-from orgsim.demands import DemandBook
-from orgsim.design import MANAGEMENT_LAYERS, OrgDesign, resolve
-from orgsim.environment import Arrivals, DemandEnvironment, EnvironmentConfig
+from orgsim.demands import TEAM, DemandBook
+from orgsim.design import OrgDesign, resolve
+from orgsim.environment import DemandEnvironment, EnvironmentConfig
 from orgsim.errors import OrgsimError, describe_validation_error
+from orgsim.failure_demand import FollowUps
+from orgsim.intake import GATE_CHECK, intake
+from orgsim.learning import SKILL_FLOOR, group_best, scouting, update_skills
 from orgsim.metrics import (
     SUSTAINABLE_UTILISATION,
     MeasureLog,
@@ -45,10 +44,11 @@ from orgsim.metrics import (
     rules_alignment,
     summarise,
 )
+from orgsim.planning import apportion
 from orgsim.sensing import Sensor
+from orgsim.work import deliver, do_work, phase_of
 
-SKILL_FLOOR = 0.05
-EPS = 1e-9
+Engine = Literal["vectorised", "agents"]
 
 
 class OrgModel(mesa.Model):
@@ -66,7 +66,7 @@ class OrgModel(mesa.Model):
     capacity:
         Work units each member can give per tick at full proficiency, > 0.
     item_rate:
-        Most work units one demand can absorb per capability per tick (a team slot), > 0.
+        Most work units one demand can absorb in a department per tick, > 0.
     wip_limit:
         Most demands in the organisation per member, > 0. Demands arriving when it is full are
         refused (value lost), as are demands of types outside the current strategy.
@@ -74,6 +74,9 @@ class OrgModel(mesa.Model):
         Seed of all randomness, a whole number >= 0 (or None). The environment draws from its own
         stream, so every design given the same seed faces the same demands; the same seed and settings
         give identical results.
+    engine:
+        ``"vectorised"`` (default) or ``"agents"``: the plain per-agent reference implementation of team
+        assembly and work (``orgsim.reference``; small sizes only).
     **levers:
         Overrides of single design levers, e.g. ``handoff_delay=5`` or ``cadence={"structure": 21}``.
     """
@@ -87,12 +90,15 @@ class OrgModel(mesa.Model):
         item_rate: float = 2.0,
         wip_limit: float = 2.0,
         seed: int | None = None,
+        engine: Engine = "vectorised",
         **levers: Any,
     ) -> None:
         _check_range("members", members, 2, 1_000_000, integer=True)
         _check_range("capacity", capacity, 1e-9, 1e6)
         _check_range("item_rate", item_rate, 1e-9, 1e6)
         _check_range("wip_limit", wip_limit, 1e-9, 1e6)
+        if engine not in ("vectorised", "agents"):
+            raise OrgsimError(f"engine must be 'vectorised' or 'agents', got {engine!r}")
         if seed is not None:
             seed = int(seed) if isinstance(seed, np.integer) else seed
             _check_range("seed", seed, 0, np.inf, integer=True)
@@ -108,59 +114,106 @@ class OrgModel(mesa.Model):
             raise OrgsimError(describe_validation_error(err)) from None
         super().__init__(seed=seed)
         env_rng, self.org_rng = self.rng.spawn(2)
-        self.environment = DemandEnvironment(env_config, env_rng)
-        self.capabilities = caps = self.environment.capabilities
+        self.environment = env = DemandEnvironment(env_config, env_rng, total_capacity=members * float(capacity))
+        self.capabilities = caps = env.capabilities
+        self.engine = engine
         self.item_rate = float(item_rate)
         self.wip_limit = float(wip_limit)
+        self.flow_order = caps.flow_order
         self.tick = 0
+        design = self.design
+        n_caps, n_types = len(caps), len(env.alive)
 
-        # Members, housed in home units in proportion to the work demand needs at founding.
-        n_caps = len(caps)
-        self._profiles = skill_profiles(self.design.specialisation, caps.adjacency())
-        self.home = np.repeat(np.arange(n_caps), apportion(members, self.environment.capability_need()))
-        self.skills = self._profiles[self.home].copy()
+        # Members, hired into departments in proportion to the work demand needs at founding; a share
+        # ``fluidity`` of them (never the compliance staff of a gate) work in teams instead.
+        self._adjacency = caps.adjacency()
+        profiles = skill_profiles(design.specialisation, self._adjacency, caps.frontier_indices)
+        founding_work = env.mix @ env.templates
+        if design.constraints == "gate":
+            founding_work[caps.compliance] += GATE_CHECK
+        self.home = np.repeat(np.arange(n_caps), apportion(members, founding_work))
+        self.skills = profiles[self.home].copy()
         self.capacity = np.full(members, float(capacity))
         self.onboarding = np.zeros(members, dtype=np.int64)
         self.worked = np.zeros((members, n_caps))
+        self.fluid = np.zeros(members, dtype=bool)
+        candidates = np.flatnonzero(self.home != caps.compliance) if design.constraints == "gate" else np.arange(members)
+        n_fluid = min(round(design.fluidity * members), len(candidates))
+        self.fluid[self.org_rng.permutation(candidates)[:n_fluid]] = True
+        self.team = np.full(members, teams.NO_TEAM, dtype=np.int64)
         self.members = [Member(self, i) for i in range(members)]
 
         # Management starts with a true picture of the world it was founded in.
-        env = self.environment
-        self.believed_templates = env.templates
-        self.served = env.mix >= self.design.strategy_threshold
-        self.planned_mix = _normalise(env.mix * self.served)
-        workload = env.arrival_rate * env.mix @ env.templates
-        self.flex_target = workload.copy()
-        design = self.design
-        horizon = design.sensing_delay + max(design.cadence.model_dump().values()) + 1
+        self.served = env.open.copy()
+        self.known_generation = env.generation.copy()
+        self.belief_fixed = env.templates.copy()
+        self.belief_team = env.templates.copy()
+        self.uncertain = np.zeros(n_types, dtype=bool)
+        self.routine = np.zeros((n_caps, n_types))
+        self.split = self.team_capacity / max(self.team_capacity + self.fixed_customer_capacity, 1e-12)
+        self.delivered_work = np.zeros((n_types, n_caps))
+        self.delivered_count = np.zeros(n_types)
+        self.moves = 0
         noise = float(np.hypot(design.sensing_noise, env_config.effective_signal_noise))
         self.sensor = Sensor(
-            {"arrivals": env.arrival_rate * env.mix, "workload": workload, "workable": workload,
-             "templates": env.templates},
-            horizon, noise, self.org_rng,
+            {"arrivals": env.arrival_rate * env.mix, "department_work": founding_work * env.arrival_rate * (1 - self.split),
+             "delivered_work": env.templates * (env.mix * env.arrival_rate)[:, None],
+             "delivered": env.mix * env.arrival_rate, "stream_backlog": np.zeros(2)},
+            design.sensing_delay + design.memory + 1, noise, self.org_rng,
         )
         self.demands = DemandBook(n_caps)
+        self.followups = FollowUps(env_config.followup_chance, env_config.followup_work, caps, self.org_rng)
         self._log = MeasureLog()
-        self._adjacency = caps.adjacency()
-        self._order = caps.flow_order
-        self._work_caps = caps.work
-        self._compliance = caps.compliance
         self.running = True
+
+    @property
+    def team_capacity(self) -> float:
+        """Capacity of the fluid pool (work units a tick)."""
+        return float(self.capacity[self.fluid].sum())
+
+    def department_capacity(self) -> np.ndarray:
+        """(K,) work units a tick each fixed department's productive members give in its capability."""
+        staff = ~self.fluid & (self.onboarding == 0)
+        weights = self.capacity[staff] * self.skills[staff, self.home[staff]]
+        return np.bincount(self.home[staff], weights=weights, minlength=self.skills.shape[1])
+
+    @property
+    def fixed_customer_capacity(self) -> float:
+        """Capacity of the fixed departments other than compliance (work units a tick)."""
+        return float(self.capacity[~self.fluid & (self.home != self.capabilities.compliance)].sum())
 
     # --- one tick ------------------------------------------------------------------------------
     def step(self) -> None:
-        """Advance the organisation and its environment by one tick."""
+        """Advance the organisation and its environment by one tick (see the module docstring)."""
         t = self.tick
-        env = self.environment
+        env, d = self.environment, self.design
         arrivals = env.step()
-        self._replan(t)
-        workload = self._intake(arrivals, t)
-        time = self._allocate_time()
-        row = self._work(time, t)
-        row["workload"] = workload
-        # Shocks of this tick: scheduled and random ones, and any applied by hand since the last tick.
+        self.moves = 0
+        meetings = planning.replan(self, t)
+        row = intake(self, arrivals, t)
+        churn = self._assemble(t)
+        available = self.capacity * (self.onboarding == 0) * max(0.0, 1.0 - d.planning_cost * meetings)
+        scouting = self._scouts()
+        produce = available * (scouting.sum(axis=1) == 0)
+        worked = self._engine_work(t, produce)
+        progress, rework_share = worked.pop("_progress"), worked.pop("_rework_share")
+        rework_work = float(progress @ rework_share)
+        row["queued"] = float((progress <= 0).sum())
+        delivered = deliver(self, t)
+        worked["rework_created"] += delivered.pop("rework_created")
+        row.update(worked)
+        row.update(delivered)
+        exploring = self._learn(scouting * available[:, None])
         shocks = sum(1 for _ in takewhile(lambda shock: shock[0] == t, reversed(env.shock_log)))
-        self._record(row, arrivals, shocks)
+        row.update({
+            "internal_rework": rework_work / max(row["work_done"], 1e-9),
+            "planning_overhead": min(1.0, d.planning_cost * meetings),
+            "onboarding_loss": float((self.onboarding > 0).mean()),
+            "team_churn": churn,
+            "shocks": shocks,
+            "moves": self.moves,
+        })
+        self._record(row, arrivals.types, exploring)
         self.onboarding = np.maximum(self.onboarding - 1, 0)
         self.tick += 1
 
@@ -171,225 +224,136 @@ class OrgModel(mesa.Model):
             self.step()
         return self
 
-    # --- management ------------------------------------------------------------------------------
-    def _replan(self, t: int) -> None:
-        d, sensor = self.design, self.sensor
-        delay = d.sensing_delay
-        self._moves = 0
-        due = {layer: t > 0 and t % getattr(d.cadence, layer) == 0 for layer in MANAGEMENT_LAYERS}
-        if due["strategy"]:
-            share = _normalise(sensor.read("arrivals", d.cadence.strategy, delay))
-            self.served = share >= d.strategy_threshold
-            self.planned_mix = _normalise(share * self.served)
-        if due["structure"]:
-            self._restructure(sensor.read("workload", d.cadence.structure, delay))
-        if due["process"]:
-            self.believed_templates = sensor.read("templates", 1, delay, noisy=False)
-        if due["operations"]:
-            self.flex_target = sensor.read("workable", d.cadence.operations, delay)
-        if d.constraints == "integrated":
-            self.believed_templates[:, self._compliance] = self.environment.templates[:, self._compliance]
+    # --- teams and work (vectorised, or one agent at a time) ----------------------------------
+    def _assemble(self, t: int) -> float:
+        """Members leave and join teams (``orgsim.teams``). Returns the share of members who moved."""
+        if self.engine == "agents":
+            from orgsim.reference import assemble
 
-    def _restructure(self, need: np.ndarray) -> None:
-        """Move members from home units above their target headcount to units below it."""
-        n_caps = len(self.capabilities)
-        target = apportion(len(self.home), _normalise(need))
-        excess = np.bincount(self.home, minlength=n_caps) - target
-        tolerance = np.maximum(1, target // 5)
-        deficit = np.where(-excess > tolerance, -excess, 0)
-        if deficit.sum() == 0:
-            return
-        donors = np.concatenate([
-            self.org_rng.permutation(np.flatnonzero(self.home == k))[: excess[k]]
-            for k in range(n_caps) if excess[k] > 0
-        ])
-        donors = self.org_rng.permutation(donors)[: deficit.sum()]
-        receivers = np.repeat(np.arange(n_caps), deficit)[: len(donors)]
-        self.home[donors] = receivers
-        self.skills[donors] = self._profiles[receivers]
-        self.onboarding[donors] = self.design.restructure_cost
-        self._moves = len(donors)
-
-    # --- demands -------------------------------------------------------------------------------------
-    def _intake(self, arrivals: Arrivals, t: int) -> np.ndarray:
-        """Accept what strategy serves while WIP is under its limit, and plan each accepted demand
-        from the believed needs of its type. Returns the work planned, per capability."""
-        slots = max(0, int(self.wip_limit * len(self.home)) - len(self.demands))
-        accepted = np.flatnonzero(self.served[arrivals.types])[:slots]
-        refused = np.ones(len(arrivals.types), dtype=bool)
-        refused[accepted] = False
-        self._refused = (int(refused.sum()), float(arrivals.value[refused].sum()))
-        n = len(accepted)
-        if n == 0:
-            return np.zeros(len(self.capabilities))
-        types = arrivals.types[accepted]
-        true = arrivals.work[accepted]
-        planned = self.believed_templates[types] * arrivals.size[accepted, None]
-        remaining = np.where(true > 0, np.where(planned > 0, true, 0.0), planned)
-        hidden = np.where(planned > 0, 0.0, true)
-        waste = np.where(true > 0, 0.0, planned).sum(axis=1)
-        total = remaining.sum(axis=1)
-        teamed = self.org_rng.random(n) < self.design.fluidity
-        self.demands.add(
-            type=types,
-            arrived=np.full(n, t),
-            value=arrivals.value[accepted],
-            ready_at=np.full(n, t),
-            teamed=teamed,
-            failure_share=np.where(total > 0, waste / np.where(total > 0, total, 1.0), 0.0),
-            remaining=remaining,
-            hidden=hidden,
-            planned=remaining.copy(),
-        )
-        return remaining.sum(axis=0)
-
-    def _flow(self, remaining: np.ndarray, teamed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which capabilities each demand can be worked on now, and the phase of its flow.
-
-        A handed-off demand is in one capability at a time, in flow order; a team works every
-        capability at once, except that a compliance *gate* comes after all the other work.
-        """
-        has = remaining > 0
-        in_order = has[:, self._order]
-        phase_seq = np.argmax(in_order, axis=1)
-        mask_seq = np.zeros_like(has)
-        rows = np.flatnonzero(in_order.any(axis=1))
-        mask_seq[rows, self._order[phase_seq[rows]]] = True
-        mask = np.where(teamed[:, None], has, mask_seq)
-        phase = np.where(teamed, 0, phase_seq)
-        if self.design.constraints == "gate":
-            at_gate = teamed & ~has[:, self._work_caps].any(axis=1) & has[:, self._compliance]
-            mask[:, self._compliance] &= ~teamed | at_gate
-            phase = np.where(at_gate, 1, phase)
-        return mask, phase
-
-    # --- members' time and the work -------------------------------------------------------------
-    def _allocate_time(self) -> np.ndarray:
-        """(N, K) work time per member and capability, in capacity units."""
-        d = self.design
-        producing = self.capacity * (self.onboarding == 0) * (1.0 - d.exploration)
-        n = len(producing)
-        time = np.zeros_like(self.skills)
-        time[np.arange(n), self.home] = producing * (1.0 - d.fluidity)
-        if d.fluidity > 0:
-            fluid = producing * d.fluidity
-            fixed_supply = (time * self.skills).sum(axis=0)
-            need = self.flex_target
-            preference = self.skills**4
-            price = np.ones(len(need))
-            for _ in range(5):
-                share = _normalise_rows(preference * price)
-                supply = fixed_supply + (fluid[:, None] * share * self.skills).sum(axis=0)
-                price = price * np.sqrt((need + EPS) / (supply + EPS))
-            time += fluid[:, None] * _normalise_rows(preference * price)
-        return time
-
-    def _work(self, time: np.ndarray, t: int) -> dict[str, float]:
-        """Serve demands first-in first-out, then hand off, deliver and expire. Returns measures."""
+            return assemble(self, t)
         d, book = self.design, self.demands
-        effective = (time * self.skills).sum(axis=0)
-        ready = book.ready_at <= t
-        mask, phase_before = self._flow(book.remaining, book.teamed)
-        mask &= ready[:, None]
-        team_size = np.maximum(mask.sum(axis=1), 1)
-        efficiency = np.where(book.teamed, 1.0 / (1.0 + d.coordination_cost * (team_size - 1)), 1.0)
-        wanted = np.minimum(book.remaining, self.item_rate) * mask / efficiency[:, None]
-        before = np.cumsum(wanted, axis=0) - wanted
-        spent = np.clip(effective - before, 0.0, wanted)
-        progress = spent * efficiency[:, None]
-        book.remaining -= progress
-        book.remaining[book.remaining < EPS] = 0.0
-        progress_per_item = progress.sum(axis=1)
+        before = self.team.copy()
+        cover = teams.cover_bits(self.skills, d.team_cover)
+        is_team = book.stream == TEAM
+        left_bits = teams.work_bits(self._team_work(book.remaining))
+        if self.team.max(initial=-1) >= 0:
+            rows = np.minimum(np.searchsorted(book.uid, self.team), max(len(book) - 1, 0))
+            on_left = (self.skills * (book.remaining[rows] > 0)).sum(axis=1) if len(book) else np.zeros(len(self.team))
+            out = teams.leavers(self.team, cover, book.uid, left_bits, is_team, on_left)
+            self.team[out] = teams.NO_TEAM
+        free = self.fluid & (self.team == teams.NO_TEAM) & (self.onboarding == 0)
+        asking = np.flatnonzero(is_team & (book.ready_at <= t) & (left_bits != 0))
+        if len(asking) and free.any():
+            in_team = np.flatnonzero(self.team >= 0)
+            covered = np.zeros(len(book), dtype=np.int64)
+            if len(in_team):
+                np.bitwise_or.at(covered, np.searchsorted(book.uid, self.team[in_team]), cover[in_team])
+            uncovered = left_bits[asking] & ~covered[asking]
+            members, which = teams.recruit(cover, self.skills.sum(axis=1), free, uncovered)
+            self.team[members] = book.uid[asking[which]]
+            free[members] = False
+            headcount = np.bincount(np.searchsorted(book.uid, self.team[self.team >= 0]), minlength=len(book))
+            alone = asking[headcount[asking] == 0]
+            if len(alone) and free.any():
+                members, which = teams.start_alone(self.skills, free, self._team_work(book.remaining[alone]))
+                self.team[members] = book.uid[alone[which]]
+        return float((self.team != before).mean())
 
-        # This tick's work is failure demand in the share its demand carried while it was worked.
-        failure_share = book.failure_share.copy()
-        rework = 0.0
-        done = book.remaining.sum(axis=1) <= 0.0
-        returned = np.flatnonzero(done & (book.hidden.sum(axis=1) > 0))
-        if len(returned):
-            extra = book.hidden[returned] * (1.0 + d.rework_fraction)
-            book.add_rework(returned, extra)
-            book.hidden[returned] = 0.0
-            book.ready_at[returned] = t + 1 + d.handoff_delay
-            rework += extra.sum()
-        _, phase_after = self._flow(book.remaining, book.teamed)
-        handoff = ~done & (phase_after != phase_before) & (progress_per_item > 0)
-        book.ready_at[handoff] = t + 1 + d.handoff_delay
-        lost = np.flatnonzero(handoff & (self.org_rng.random(len(book)) < d.handoff_error))
-        if len(lost):
-            extra = d.rework_fraction * book.planned[lost] * mask[lost]
-            book.add_rework(lost, extra)
-            rework += extra.sum()
+    def _team_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Members in a team whose demand is still held, and the book row of that demand."""
+        book = self.demands
+        members = np.flatnonzero(self.team >= 0)
+        if len(book) == 0:
+            return members[:0], members[:0]
+        rows = np.minimum(np.searchsorted(book.uid, self.team[members]), len(book) - 1)
+        held = book.uid[rows] == self.team[members]
+        return members[held], rows[held]
 
-        completed = done & (book.remaining.sum(axis=1) <= 0.0)
-        age = t - book.arrived
-        expired = ~completed & (age >= self.environment.config.deadline - 1)
-        decay = (1.0 - self.environment.config.value_decay) ** age[completed]
-        value = book.value[completed] * decay
-        spent_total = spent.sum(axis=0)
-        row = {
-            "completed": int(completed.sum()),
-            "expired": int(expired.sum()),
-            "queued": int((progress_per_item <= 0).sum()),
-            "value_delivered": float(value.sum()),
-            "value_lost_delay": float((book.value[completed] - value).sum()),
-            "value_lost_expiry": float(book.value[expired].sum()),
-            "lead_time": float((age[completed] + 1).mean()) if completed.any() else np.nan,
-            "work_done": float(progress.sum()),
-            "failure_demand": float(progress_per_item @ failure_share / max(progress.sum(), EPS)),
-            "rework_created": float(rework),
-            "coordination_overhead": float((spent.sum() - progress.sum()) / self.capacity.sum()),
-            "_effective": effective,
-            "_workable": wanted.sum(axis=0),
-        }
-        book.keep(~(completed | expired))
-        self._learn(time, effective, spent_total)
-        return row
+    def _team_work(self, remaining: np.ndarray) -> np.ndarray:
+        """The part of ``remaining`` a team works on (all of it, but compliance with a gate)."""
+        if self.design.constraints != "gate":
+            return remaining
+        out = remaining.copy()
+        out[:, self.capabilities.compliance] = 0.0
+        return out
 
-    def _learn(self, time: np.ndarray, effective: np.ndarray, spent: np.ndarray) -> None:
-        """Learning by doing and by exploring; forgetting what goes unused. Sets ``self.worked``."""
+    def _engine_work(self, t: int, produce: np.ndarray) -> dict[str, Any]:
+        if self.engine == "agents":
+            from orgsim.reference import work
+
+            return work(self, t, produce)
+        return do_work(self, t, produce)
+
+    # --- learning ------------------------------------------------------------------------------
+    def _scouts(self) -> np.ndarray:
+        """(N, K) this tick's scouting (``orgsim.learning``): 1 where a scout explores."""
+        d, env = self.design, self.environment
+        if d.exploration <= 0:
+            return np.zeros_like(self.skills)
+        n_members = len(self.home)
+        exact = d.exploration * n_members
+        n_scouts = int(exact) + int(self.org_rng.random() < exact - int(exact))
+        need = env.capability_need()
+        covered = (self.skills >= d.team_cover).sum(axis=0)
+        goal = np.maximum(need, 1.0 / len(need)) * n_members
+        frontier = np.flatnonzero((env.announced_frontier | env.arrived_frontier) & (covered < goal))
+        skills = np.where(self.skills >= d.team_cover, -1.0, self.skills)  # scouts widen cover
+        if len(frontier):
+            targets = frontier
+        else:
+            supply = (self.skills * self.capacity[:, None]).sum(axis=0)
+            shortage = need - supply / supply.sum()
+            short = np.flatnonzero(shortage > 0)
+            targets = short[np.argsort(-shortage[short], kind="stable")]
+        return scouting(skills, self.home, self._adjacency, targets, n_scouts)
+
+    def _learn(self, explore: np.ndarray) -> np.ndarray:
+        """Learning by doing and exploring, transfer, forgetting (``orgsim.learning``). ``explore`` (N, K)
+        is this tick's scouting time in capacity units. Returns the (N,) share of capacity spent exploring."""
         d = self.design
-        used = spent / np.where(effective > 0, effective, 1.0)
-        self.worked = time * used / self.capacity[:, None]
-        active = (self.onboarding == 0)[:, None]
-        practice = self.worked
-        if d.exploration > 0:
-            shortage = np.clip(_normalise(self.flex_target) - _normalise(effective), 0.0, None) + 0.05
-            practice = practice + d.exploration * active * _normalise_rows(
-                self._adjacency[self.home] * shortage
-            )
-        self._exploring = practice.sum(axis=1) - self.worked.sum(axis=1)
-        practice = np.clip(practice, 0.0, 1.0)
-        s = self.skills
-        learned = d.learning_rate * practice * (1.0 - s)
-        forgotten = d.forgetting_rate * (1.0 - practice) * (s - SKILL_FLOOR)
-        change = learned - forgotten
-        self.skills = np.clip(s + change * active, SKILL_FLOOR, 1.0)
+        exploring = explore.sum(axis=1) / self.capacity
+        practice = self.worked + explore / self.capacity[:, None]
+        book = self.demands
+        # Groups for knowledge transfer: each team, and each department (ids above every demand's uid).
+        group = np.where(self.fluid, self.team, book.next_uid + self.home)
+        transfer_mask = np.zeros_like(self.skills)
+        fixed = np.flatnonzero(~self.fluid)
+        transfer_mask[fixed, self.home[fixed]] = 1.0
+        in_team, rows = self._team_rows()
+        transfer_mask[in_team] = book.remaining[rows] > 0
+        best = group_best(self.skills, group)
+        self.skills = update_skills(self.skills, practice, self.onboarding == 0, d.learning_rate, d.forgetting_rate,
+                                    d.knowledge_transfer, best, transfer_mask)
+        return exploring
 
     # --- measures ------------------------------------------------------------------------------------
-    def _record(self, row: dict[str, Any], arrivals: Arrivals, shocks: int) -> None:
-        env = self.environment
-        effective = row.pop("_effective")
-        workable = row.pop("_workable")
-        workload = row.pop("workload")
-        templates = env.templates
-        mix = env.mix
+    def _record(self, row: dict[str, Any], arrival_types: np.ndarray, exploring: np.ndarray) -> None:
+        env, book = self.environment, self.demands
+        mix, templates = env.mix, env.templates
+        compliance = self.capabilities.compliance
+        fixed_left = np.where((book.stream != TEAM)[:, None], book.remaining, 0.0)
         self.sensor.record(
-            arrivals=np.bincount(arrivals.types, minlength=len(mix)).astype(float),
-            workload=workload, workable=workable, templates=templates,
+            arrivals=np.bincount(arrival_types, minlength=len(mix)).astype(float),
+            department_work=self._department_inflow(),
+            delivered_work=self.delivered_work,
+            delivered=self.delivered_count,
+            stream_backlog=np.array([
+                np.delete(fixed_left, compliance, axis=1).sum(),
+                np.where((book.stream == TEAM)[:, None], book.remaining, 0.0).sum(),
+            ]),
         )
         worked = self.worked
-        busy = worked.sum(axis=1) + self._exploring
-        a_needs = overlap(self.planned_mix, mix)
-        a_tech = overlap(effective, mix @ templates)
-        a_rules = rules_alignment(mix, self.believed_templates[:, self._compliance],
-                                  templates[:, self._compliance])
+        belief = self.split * self.belief_team + (1 - self.split) * self.belief_fixed
+        a_needs = float(mix @ (self.served & (env.generation == self.known_generation)))
+        a_tech = overlap(self._capacity_by_capability(), mix @ templates)
+        a_rules = rules_alignment(mix, belief[:, compliance], templates[:, compliance])
         total_worked = worked.sum()
+        in_team = self.team[self.team >= 0]
+        n_teams = len(np.unique(in_team))
+        busy = worked.sum(axis=1) + exploring
         row.update({
-            "arrived": len(arrivals.types),
-            "refused": self._refused[0],
-            "value_lost_refused": self._refused[1],
-            "wip": len(self.demands),
+            "wip": len(book),
+            "failure_demand": row["arrived_failure"] / row["arrived"] if row["arrived"] > 0 else 0.0,
             "alignment": (a_needs + a_tech + a_rules) / 3.0,
             "alignment_needs": a_needs,
             "alignment_technology": a_tech,
@@ -399,10 +363,31 @@ class OrgModel(mesa.Model):
             "proficiency": float((worked * self.skills).sum() / total_worked) if total_worked > 0 else 0.0,
             "skill_breadth": float((self.skills.sum(axis=1) / self.skills.max(axis=1)).mean()),
             "overload": float(np.clip(busy - SUSTAINABLE_UTILISATION, 0.0, None).mean()),
-            "moves": self._moves,
-            "shocks": shocks,
+            "teams": float(n_teams),
+            "team_size": float(len(in_team) / n_teams) if n_teams else 0.0,
         })
         self._log.record(row)
+
+    def _department_inflow(self) -> np.ndarray:
+        """(K,) work that reached each department this tick: the work of the fixed-stream demands that
+        entered its queue (from intake, from another department, or from a team handing over)."""
+        book = self.demands
+        phase = np.where(book.stream == TEAM, -1, phase_of(book.remaining, self.flow_order))
+        entered = np.flatnonzero((phase >= 0) & (phase != book.phase))
+        book.phase = phase
+        return np.bincount(phase[entered], weights=book.remaining[entered, phase[entered]],
+                           minlength=book.remaining.shape[1])
+
+    def _capacity_by_capability(self) -> np.ndarray:
+        """(K,) work units a tick members could give each capability: departments in their own, team
+        members in every capability they cover."""
+        d = self.design
+        fixed = ~self.fluid
+        out = np.bincount(self.home[fixed], weights=(self.capacity * self.skills[np.arange(len(self.home)), self.home])[fixed],
+                          minlength=self.skills.shape[1])
+        covered = (self.skills[self.fluid] >= d.team_cover) * self.skills[self.fluid]
+        share = covered / np.maximum(covered.sum(axis=1, keepdims=True), 1e-12)
+        return out + (share * self.skills[self.fluid] * self.capacity[self.fluid, None]).sum(axis=0)
 
     # --- results -------------------------------------------------------------------------------------
     def timeseries(self) -> pd.DataFrame:
@@ -422,33 +407,17 @@ class OrgModel(mesa.Model):
         return summarise(self.timeseries(), self.environment.shock_log, warmup)
 
 
-def skill_profiles(specialisation: float, adjacency: np.ndarray) -> np.ndarray:
-    """(K, K) skills of a member hired into each home unit (row): deep at home, broad next to it."""
+def skill_profiles(specialisation: float, adjacency: np.ndarray, frontier: np.ndarray) -> np.ndarray:
+    """(K, K) skills of a member hired into each department (row): deep at home, broad next to it.
+
+    Nobody is hired with a frontier capability: it stays at the floor until learnt.
+    """
     n_caps = len(adjacency)
     profiles = np.full((n_caps, n_caps), SKILL_FLOOR)
     profiles[adjacency > 0] = SKILL_FLOOR + 0.5 * (1.0 - specialisation)
     np.fill_diagonal(profiles, 0.95 - 0.15 * (1.0 - specialisation))
+    profiles[:, frontier] = SKILL_FLOOR
     return profiles
-
-
-def apportion(total: int, shares: np.ndarray) -> np.ndarray:
-    """Split ``total`` whole units in proportion to ``shares`` (largest remainder)."""
-    shares = _normalise(np.asarray(shares, dtype=float))
-    exact = total * shares
-    counts = np.floor(exact).astype(np.int64)
-    short = total - counts.sum()
-    counts[np.argsort(-(exact - counts), kind="stable")[:short]] += 1
-    return counts
-
-
-def _normalise(x: np.ndarray) -> np.ndarray:
-    s = x.sum()
-    return x / s if s > 0 else np.full_like(x, 1.0 / len(x), dtype=float)
-
-
-def _normalise_rows(x: np.ndarray) -> np.ndarray:
-    s = x.sum(axis=1, keepdims=True)
-    return np.divide(x, s, out=np.full_like(x, 1.0 / x.shape[1]), where=s > 0)
 
 
 def _check_range(name: str, value: Any, low: float, high: float, integer: bool = False) -> None:

@@ -597,6 +597,11 @@ UNITS: dict[str, str] = {
     "work_min": "work units", "work_max": "work units",
     "size_spread": "s.d. of log size", "regulated_share": "share of types", "deadline": "ticks",
     "value_decay": "share / tick", "layers": "table", "shocks": "list of tables",
+    "frontier_capabilities": "count", "frontier_announcements": "list of ticks", "load": "work offered / capacity",
+    "value_spread": "s.d. of log value", "promise": "ticks", "followup_chance": "probability",
+    "followup_work": "work units", "layer_coupling": "index (0 = independent)",
+    "team_cover": "skill 0-1", "memory": "ticks", "planning_cost": "share of capacity / re-plan",
+    "probing": "probability", "knowledge_transfer": "share of gap / tick", "standardisation": "index 0-1",
     "drift": "per tick (see text)", "shock_rate": "1 / tick", "shock_magnitude": "share 0-1",
     "tick": "tick", "layer": "name", "magnitude": "share 0-1",
     "preset": "name", "coupling": "index 0-1", "specialisation": "index 0-1", "fluidity": "share",
@@ -604,8 +609,8 @@ UNITS: dict[str, str] = {
     "sensing_delay": "ticks", "sensing_noise": "relative s.d.", "cadence": "table",
     "operations": "ticks", "process": "ticks", "structure": "ticks", "strategy": "ticks",
     "learning_rate": "share of gap / tick", "forgetting_rate": "share / tick", "exploration": "share of capacity",
-    "constraints": "name", "coordination_cost": "efficiency loss / extra capability",
-    "restructure_cost": "ticks / member moved", "strategy_threshold": "share of demand",
+    "constraints": "name", "coordination_cost": "efficiency loss / extra team member",
+    "restructure_cost": "ticks / full skill gap", "strategy_threshold": "share of demand",
     "sampling": "name", "parameters": "table", "samples": "count", "seed": "seed", "second_order": "true/false",
     "levels": "count", "values": "the parameter's unit", "range": "the parameter's unit", "steps": "count",
 }
@@ -614,6 +619,7 @@ _PLACEHOLDERS = {"organisations": "<name>", "parameters": '"<key path>"'}
 #: Defaults and ranges that are not a plain value.
 _DEFAULTS = {
     "environment.turbulence": "from regime", "environment.signal_noise": "from regime",
+    "environment.load": "0.7 (unless arrival_rate)", "environment.arrival_rate": "none (from load)",
     "organisations.<name>.preset": "siloed (if no coupling)", "organisations.<name>.coupling": "none",
     "sweep": "none (one point)", "sweep.seeds": "run.seeds", "sweep.samples": "none (grid)",
 }

@@ -1,9 +1,10 @@
 """How planners see the world: delayed, aggregated and noisy views of what happened.
 
-Each tick the organisation records a few signals. A management layer that re-plans reads the mean
-of a signal over a window (its own cadence: what happened since it last looked) that ended
-``delay`` ticks ago, times log-normal noise whose spread shrinks with the square root of the window.
-(The process layer reads the demand templates with a window of 1 and no noise: see ``OrgModel._replan``.)
+Each tick the organisation records a few signals of what happened inside it: arrivals by type, work
+reaching each department, what delivered demands truly needed, the backlog of each stream. A
+management layer that re-plans reads the mean of a signal over a window (its ``memory``) that ended
+``sensing_delay`` ticks ago, times log-normal noise whose spread shrinks with the square root of the
+window (``orgsim.planning``). Nobody reads the world's true state.
 """
 
 from __future__ import annotations

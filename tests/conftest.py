@@ -25,8 +25,8 @@ SMALL_MEMBERS = 30
 
 
 def small_arrival_rate(members: int = SMALL_MEMBERS) -> float:
-    """The default arrival rate (set for 100 members) scaled to ``members``."""
-    return EnvironmentConfig().arrival_rate * members / 100
+    """The arrival rate of the default load for ``members`` members of capacity 1."""
+    return EnvironmentConfig().rate(members * 1.0)
 
 
 @pytest.fixture

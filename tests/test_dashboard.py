@@ -4,6 +4,7 @@ Solara page rendered in process (``solara.render``) and driven by clicking its i
 from __future__ import annotations
 
 import io
+import re
 import threading
 import time
 from collections import Counter
@@ -22,14 +23,16 @@ from orgsim.dashboard.assets import PACKAGES, missing_assets
 from orgsim.dashboard.charts import Timeline, nice_ceiling
 from orgsim.dashboard.export import csv_bytes, per_tick_table
 from orgsim.dashboard.lockstep import Lockstep, ShockMark, Snapshot
-from orgsim.dashboard.orgview import OrgView, layout
+from orgsim.dashboard.orgview import PILE_COLUMNS, PILE_ROWS, Box, OrgView, layout, pile, team_layout
 from orgsim.dashboard.server import check_port, command
 from orgsim.dashboard.settings import OrgChoice, Settings, from_scenario, load_factor, notes
+from orgsim.demands import FIXED, TEAM
 from orgsim.design import RESPONSIVE, SILOED, from_coupling
 from orgsim.errors import OrgsimError
 from orgsim.metrics import MEASURES, adaptation, adaptation_table
+from orgsim.teams import NO_TEAM
 
-SMALL = Settings().with_environment(arrival_rate=3.6).changed(members=40, horizon=200)  # as loaded as 100 at 9
+SMALL = Settings().changed(members=40, horizon=200)  # the default load (0.7) scales with the headcount
 
 
 # --- lockstep -------------------------------------------------------------------------------------
@@ -42,7 +45,9 @@ def test_both_organisations_see_identical_arrivals_after_a_manual_shock():
     assert (mark.tick, mark.layer, mark.source) == (30, "needs", "you")
     assert left.environment.shock_log == right.environment.shock_log
     assert [s[0] for s in left.environment.shock_log].count(30) == 1
-    np.testing.assert_array_equal(left.timeseries().arrived, right.timeseries().arrived)
+    # The same customers arrive at both; follow-ups of failed customers (failure demand) differ.
+    arrivals = [m.timeseries().arrived - m.timeseries().arrived_failure for m in run.models]
+    np.testing.assert_array_equal(*arrivals)
     np.testing.assert_array_equal(left.environment.mix, right.environment.mix)
     np.testing.assert_array_equal(left.environment.templates, right.environment.templates)
     # ... and the two organisations still differ in what they made of it.
@@ -102,8 +107,8 @@ def test_settings_from_a_scenario_file_and_bad_files(tmp_path):
 
 
 def test_invalid_choices_are_one_line_errors_and_odd_ones_are_explained():
-    with pytest.raises(OrgsimError, match=r"environment.arrival_rate: .*greater than 0"):
-        SMALL.with_environment(arrival_rate=-1.0)
+    with pytest.raises(OrgsimError, match=r"environment.load: .*greater than 0"):
+        SMALL.with_load(-1.0)
     with pytest.raises(OrgsimError, match=r"members: .*greater than or equal to 10"):
         SMALL.changed(members=3)
     with pytest.raises(OrgsimError, match=r"Wait at each hand-off \(days\) must be in \[0, 20\]"):
@@ -115,8 +120,15 @@ def test_invalid_choices_are_one_line_errors_and_odd_ones_are_explained():
     same = SMALL.with_side("right", OrgChoice(kind="siloed"))
     assert any("same design" in n for n in notes(same))
     assert same.names() == ("Silo'd (left)", "Silo'd (right)")
-    swamped = SMALL.with_environment(arrival_rate=9.0)
-    assert load_factor(swamped) > 1.3 and any("swamped" in n for n in notes(swamped))
+    swamped = SMALL.with_load(1.4)
+    assert load_factor(swamped) == pytest.approx(1.4) and any("swamped" in n for n in notes(swamped))
+    idle = SMALL.with_load(0.25)
+    assert any("idle" in n for n in notes(idle))
+    # A world sized by arrival rate (as a scenario file may be) shows the load it implies; moving the
+    # load slider replaces the rate.
+    by_rate = SMALL.with_environment(arrival_rate=5.0)
+    assert load_factor(by_rate) == pytest.approx(5.0 * by_rate.environment.mean_work() / 40)
+    assert by_rate.with_load(0.8).environment.arrival_rate is None
     slow_handoffs = SMALL.with_side("left", OrgChoice().with_lever("handoff_delay", 20))
     assert any("past its 60-day deadline" in n for n in notes(slow_handoffs))
     # Changing the regime brings turbulence back to the regime's own level.
@@ -173,7 +185,7 @@ def test_verdict_sentences_state_what_the_numbers_say():
     flat = np.full(400, 10.0)
     assert leadership.verdict(snapshot_of([flat, flat * 1.2], (), 50)) == (
         "After 10 weeks of identical demand, the responsive organisation has delivered 20% more value "
-        "than the silo'd organisation, with 0% of its recent work failure demand against 0%.")
+        "than the silo'd organisation, with 0% of its recent demand customers coming back after a failure, against 0%.")
     rule = (ShockMark(100, "rules", 0.7, "you"),)
     slow, fast = flat.copy(), flat.copy()
     slow[100:160] = 4.0
@@ -248,6 +260,80 @@ def test_org_view_layout_and_axis_rounding():
     centres = np.array([xy[groups == g].mean(axis=0) for g in range(3)])
     assert np.all(np.diff(centres[:, 0]) > 0.5)
     assert [nice_ceiling(x) for x in (0.7, 1.0, 13.0, 260.0)] == [0.8, 1.0, 15.0, 300.0]
+    # Teams: a cluster around each demand (in uid order), free members in a row under them.
+    team = np.array([7, 3, 7, -1, 3, 9, -1, 7])
+    box = Box(0.0, 0.0, 4.0, 2.0)
+    xy, demands, spacing = team_layout(team, np.zeros(8, dtype=np.int64), box)
+    assert demands.shape == (3, 2) and spacing > 0
+    nearest = np.argmin(np.linalg.norm(xy[:, None] - demands[None], axis=2), axis=1)
+    np.testing.assert_array_equal(nearest[team >= 0], np.searchsorted([3, 7, 9], team[team >= 0]))
+    assert xy[team < 0, 1].max() < xy[team >= 0, 1].min()
+    assert np.all((xy >= 0) & (xy <= [4.0, 2.0]))
+    # A pile: one square per waiting demand, at most PILE_COLUMNS x PILE_ROWS per department.
+    squares = pile(np.array([0, 5, 100]), np.array([[0.5, 0.5], [1.5, 0.5], [2.5, 0.5]]))
+    assert len(squares) == 5 + PILE_COLUMNS * PILE_ROWS
+    assert np.all(np.abs(squares[:5, 0] - 1.5) < 0.5)
+
+
+def _phases(model) -> np.ndarray:
+    """Department each fixed demand waits in, one demand at a time: the first capability in flow
+    order with work left."""
+    book = model.demands
+    out = []
+    for row in np.flatnonzero(book.stream == FIXED):
+        left = [k for k in model.flow_order if book.remaining[row, k] > 0]
+        if left:
+            out.append(left[0])
+    return np.bincount(np.array(out, dtype=np.int64), minlength=book.remaining.shape[1])
+
+
+def test_org_view_draws_departments_with_their_queues_and_teams_that_change():
+    run = Lockstep(Settings().changed(members=60))
+    capabilities = run.models[0].capabilities.names
+    view = OrgView(run.settings, capabilities)
+    pairs = []
+    for _week in range(4):
+        run.step(5)
+        snap = run.snapshot()
+        view.update(snap)
+        siloed, responsive = snap.members
+        left, right = run.models
+        # Silo'd: everyone in a fixed department, no teams; the queue of each department is the
+        # demands whose next phase is there.
+        assert not siloed["fluid"].any() and (siloed["team"] == NO_TEAM).all()
+        np.testing.assert_array_equal(siloed["queue"], _phases(left))
+        assert len(view.sides[0].queue.get_offsets()) == np.minimum(siloed["queue"], PILE_COLUMNS * PILE_ROWS).sum()
+        # Responsive: everyone in the fluid pool; each team is a demand of the team stream in the book.
+        assert responsive["fluid"].all()
+        teams = responsive["team"][responsive["team"] != NO_TEAM]
+        assert len(teams) and np.isin(teams, right.demands.uid[right.demands.stream == TEAM]).all()
+        assert len(view.sides[1].demands.get_offsets()) == len(np.unique(teams))
+        assert view.sides[1].counts.get_text().startswith(f"{len(np.unique(teams))} teams")
+        # Each member in a team is drawn nearest to its own team's demand.
+        xy, demands = view.sides[1].dots.get_offsets(), view.sides[1].demands.get_offsets()
+        nearest = np.argmin(np.linalg.norm(xy[:, None] - demands[None], axis=2), axis=1)
+        in_team = responsive["team"] != NO_TEAM
+        np.testing.assert_array_equal(nearest[in_team], np.searchsorted(np.unique(teams), responsive["team"][in_team]))
+        pairs.append(set(zip(np.flatnonzero(in_team), responsive["team"][in_team], strict=True)))
+        teams_now, formed = map(int, re.search(r"Responsive: (\d+) teams at work now, (\d+) of them formed",
+                                                view.caption).groups())
+        new_teams = len(set(np.unique(teams)) - {t for _, t in pairs[-2]}) if len(pairs) > 1 else teams_now
+        assert (teams_now, formed) == (len(np.unique(teams)), new_teams)
+    # Teams form and dissolve: who works with whom on what differs from one week to the next.
+    assert all(a != b for a, b in zip(pairs, pairs[1:], strict=False))
+    assert len(pairs[0] & pairs[3]) < len(pairs[0])
+    assert view.frame()[:2] == b"\xff\xd8"
+
+    hybrid = Settings().with_side("left", OrgChoice(kind="hybrid", coupling=0.5))
+    run = Lockstep(hybrid)
+    run.step(20)
+    snap = run.snapshot()
+    view = OrgView(hybrid, capabilities)
+    view.update(snap)
+    both = snap.members[0]
+    assert both["fluid"].any() and not both["fluid"].all()
+    assert view.sides[0].departments and view.sides[0].teams
+    assert (both["team"][~both["fluid"]] == NO_TEAM).all()  # only the fluid pool forms teams
 
 
 # --- the page, in process ------------------------------------------------------------------------
@@ -397,10 +483,11 @@ def test_page_time_unit_and_market_sliders(page):
     rc, run = page
     rc.find(v.BtnToggle, meta_ref="time_unit").widget.v_model = 0  # days
     assert text(rc, "clock") == "Day 0 of 500"
-    rc.find(v.Slider, meta_ref="arrival_rate").widget.v_model = 12.0
-    assert run.settings.environment.arrival_rate == 12.0
-    assert run.models[0].environment.arrival_rate == 12.0
-    rc.find(v.Slider, meta_ref="arrival_rate").widget.v_model = 30.0
+    rc.find(v.Slider, meta_ref="load").widget.v_model = 0.9
+    assert run.settings.environment.load == 0.9
+    env = run.models[0].environment
+    assert env.arrival_rate == pytest.approx(0.9 * 100 / env.config.mean_work())
+    rc.find(v.Slider, meta_ref="load").widget.v_model = 1.5
     assert any("swamped" in w.children[0] for w in rc.find(v.Alert).widgets if w.children)
 
 

@@ -36,6 +36,7 @@ from orgsim.dashboard.settings import (
     OrgChoice,
     Settings,
     from_scenario,
+    load_factor,
     notes,
     workshop,
 )
@@ -270,6 +271,7 @@ def Page():
         ShockTable(snap)
         solara.Div(children=["Who is where"], classes=["orgsim-section"])
         solara.Image(orgview_image, format="jpeg", width="100%").meta(ref="orgview")
+        solara.Text(orgview.caption, classes=["orgsim-kpi-sub", "orgsim-teams"]).meta(ref="teams")
         Exports(snap, session, timeline, orgview)
         Drawn(frame=version.value, event_drawn=session.pacer.on_drawn).meta(ref="drawn")  # last: after the frame
 
@@ -309,7 +311,7 @@ def KpiCard(name: str, colour: str, kpi: Kpis, unit: str, lead: str, side: str):
     tiles = [
         ("Value delivered", f"{kpi.value_total:,.0f}", " · ".join(x for x in (rate, lead) if x)),
         ("Recovery", recovery, "after the last shock, to 90 % of the value before it" if kpi.recovery else ""),
-        ("Failure demand", _percent(kpi.failure_share), "of recent work: rework and waste"),
+        ("Failure demand", _percent(kpi.failure_share), "of recent demand: customers coming back"),
         ("Alignment now", _percent(kpi.alignment), "of effort where customers need it"),
     ]
     with solara.Div(classes=["orgsim-card"], style={"border-top": f"6px solid {colour}"}).meta(ref=f"card-{side}"):
@@ -389,9 +391,9 @@ def Controls(draft: Settings, change: Callable[[Settings], None], guarded: Calla
     solara.Select("Regime", values=list(REGIMES), value=env.regime,
                   on_value=on(lambda cur, r: cur.with_environment(regime=r))).meta(ref="regime")
     solara.Text(REGIME_HELP[env.regime], style={"color": "#666", "font-size": ".85rem"})
-    solara.SliderFloat(f"Customer demands per day: {env.arrival_rate:g}", value=env.arrival_rate, min=1.0,
-                       max=max(30.0, env.arrival_rate), step=0.5,
-                       on_value=on(lambda cur, x: cur.with_environment(arrival_rate=x))).meta(ref="arrival_rate")
+    load = round(load_factor(draft), 2)
+    solara.SliderFloat(f"Load (work asked for / capacity): {load:.0%}", value=load, min=0.1, max=max(1.5, load),
+                       step=0.05, on_value=on(lambda cur, x: cur.with_load(x))).meta(ref="load")
     turbulence = env.effective_turbulence
     solara.SliderFloat(f"Turbulence (drift, random shocks): {turbulence:.2f}", value=turbulence, min=0.0,
                        max=1.0, step=0.05,

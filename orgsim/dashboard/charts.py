@@ -37,7 +37,7 @@ PANELS: tuple[tuple[str, str, str], ...] = (
     ("value_delivered", "Value delivered", "rate"),
     ("alignment", "Alignment with what customers need", "percent"),
     ("lead_time", "Lead time", "duration"),
-    ("failure_demand", "Failure demand (rework and waste)", "percent"),
+    ("failure_demand", "Failure demand (customers coming back after a failure)", "percent"),
 )
 SMOOTHING = 10  # ticks in the trailing mean drawn for every measure (metrics.moving_average)
 DPI = 100

@@ -96,7 +96,7 @@ class Kpis:
     value_total: float  # value delivered since the start (value units)
     value_rate: float  # value delivered per unit of time, last RECENT ticks
     recovery: Recovery | None  # from the last shock (None before any shock)
-    failure_share: float  # share of work that is failure demand, last RECENT ticks
+    failure_share: float  # share of arriving demand that is failure demand (Seddon), last RECENT ticks
     alignment: float  # alignment now, mean of the last RECENT ticks, in [0, 1]
 
 
@@ -169,8 +169,8 @@ def _value_sentence(lead: str, a: str, b: str, ka: Kpis, kb: Kpis) -> str:
             return f"{lead}, neither organisation has delivered anything yet."
         return f"{lead}, both organisations have delivered about the same value ({ka.value_total:,.0f})."
     best, worst = (ka, kb) if ka.value_total >= kb.value_total else (kb, ka)
-    return (f"{lead}, {gap}, with {best.failure_share:.0%} of its recent work failure demand "
-            f"against {worst.failure_share:.0%}.")
+    return (f"{lead}, {gap}, with {best.failure_share:.0%} of its recent demand customers coming back after a "
+            f"failure, against {worst.failure_share:.0%}.")
 
 
 def _more(a: tuple[str, float], b: tuple[str, float]) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from orgsim.dashboard.members import member_state as _members
 from orgsim.dashboard.settings import Settings
 from orgsim.errors import OrgsimError
 from orgsim.model import OrgModel
@@ -55,7 +56,7 @@ class Snapshot:
     frames: tuple[pd.DataFrame, pd.DataFrame]  # per-tick measures of left and right
     adaptation: tuple[pd.DataFrame, pd.DataFrame]  # recovery after each shock (model.adaptation())
     shocks: tuple[ShockMark, ...]
-    members: tuple[dict[str, np.ndarray], dict[str, np.ndarray]]  # org view: home, focus, skills, onboarding
+    members: tuple[dict[str, np.ndarray], dict[str, np.ndarray]]  # org view (orgsim.dashboard.members)
     need: np.ndarray  # (K,) share of today's work that needs each capability (same world on both sides)
 
     @property
@@ -141,14 +142,3 @@ class Lockstep:
                 members=tuple(_members(m) for m in self.models),
                 need=self.models[0].environment.capability_need(),
             )
-
-
-def _members(model: OrgModel) -> dict[str, np.ndarray]:
-    worked = model.worked
-    focus = np.where(worked.sum(axis=1) > 0, np.argmax(worked, axis=1), model.home)
-    return {
-        "home": model.home.copy(),
-        "focus": focus,
-        "skills": model.skills.copy(),
-        "onboarding": model.onboarding.copy(),
-    }

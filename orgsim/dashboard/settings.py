@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from orgsim.design import RESPONSIVE, OrgDesign, preset, resolve
-from orgsim.environment import DemandEnvironment, EnvironmentConfig
+from orgsim.environment import EnvironmentConfig
 from orgsim.errors import OrgsimError, describe_validation_error
 from orgsim.scenario import Organisation, load_scenario
 
@@ -26,7 +25,7 @@ TICKS_PER_UNIT: dict[str, int] = {"days": 1, "weeks": 5}
 KIND_LABELS: dict[str, str] = {"siloed": "Silo'd", "responsive": "Responsive", "hybrid": "Hybrid"}
 #: The levers offered as sliders: label, lowest, highest, step. ``cadence.X`` is a re-planning cadence.
 LEVERS: dict[str, tuple[str, float, float, float]] = {
-    "fluidity": ("Share of work done in cross-functional teams", 0.0, 1.0, 0.05),
+    "fluidity": ("Share of people in teams formed around demand", 0.0, 1.0, 0.05),
     "specialisation": ("Specialisation (0 = T-shaped, 1 = single skill)", 0.0, 1.0, 0.05),
     "handoff_delay": ("Wait at each hand-off (days)", 0, 20, 1),
     "sensing_delay": ("Days before planners see a change", 0, 60, 1),
@@ -153,6 +152,10 @@ class Settings(_Frozen):
             changes = {**changes, "turbulence": None, "signal_noise": None}
         return self.changed(environment={**env, **changes})
 
+    def with_load(self, load: float) -> Settings:
+        """A validated copy with the offered load set (an arrival rate the world had is dropped)."""
+        return self.with_environment(load=load, arrival_rate=None)
+
     def with_side(self, side: str, choice: OrgChoice) -> Settings:
         if side not in ("left", "right"):
             raise OrgsimError(f"side must be left or right, got {side!r}")
@@ -207,14 +210,15 @@ def workshop(base: Settings | None = None) -> Settings:
 
 
 def work_per_tick(settings: Settings) -> float:
-    """Work units customers ask for per tick at the start (also the value per tick if all were
-    delivered at once, since a demand's value is its work)."""
-    env = DemandEnvironment(settings.environment, np.random.default_rng(settings.seed))
-    return env.arrival_rate * float((env.mix @ env.templates).sum())
+    """Work units customers are expected to ask for per tick at the start, compliance included (about
+    the value per tick if all were delivered at once: a demand's mean value is its mean customer work)."""
+    env, capacity = settings.environment, settings.members * settings.capacity
+    return env.rate(capacity) * env.mean_work()
 
 
 def load_factor(settings: Settings) -> float:
-    """Work customers ask for per tick at the start, as a multiple of the organisations' capacity."""
+    """Offered load: work customers ask for per tick at the start over the organisations' capacity (the
+    environment's ``load``, or what its ``arrival_rate`` implies)."""
     return work_per_tick(settings) / (settings.members * settings.capacity)
 
 
@@ -228,12 +232,12 @@ def notes(settings: Settings) -> list[str]:
     if load > 1.3:
         out.append(
             f"Customers ask for about {load:.1f}x the work {settings.members} people can do: both organisations "
-            "will be swamped whatever their design. Lower the arrival rate or add people."
+            "will be swamped whatever their design. Lower the load or add people."
         )
     elif load < 0.3:
         out.append(
             f"Customers ask for only {load:.0%} of what {settings.members} people can do: both organisations "
-            "idle, and design matters little. Raise the arrival rate."
+            "idle, and design matters little. Raise the load."
         )
     for side, name in zip(settings.sides, settings.names(), strict=True):
         wait = side.design().handoff_delay * TYPICAL_HANDOFFS

@@ -143,6 +143,11 @@ def test_step_shock_and_screenshot(server, browser_path, tmp_path):
 
             # Play to week 16, hit both with a new regulation, play on for 16 more weeks.
             play_until(page, clock, 16, fast=True)
+            # The responsive organisation is drawn in the teams it has now: they change as play runs.
+            teams = page.locator(".orgsim-teams")
+            drawn = page.locator("img").nth(1).get_attribute("src")
+            at_16 = teams.inner_text()
+            assert re.search(r"Responsive: \d+ teams at work now", at_16)
             page.get_by_role("button", name="New regulation").click()
             table = page.locator(".orgsim-table")
             expect(table).to_contain_text("New regulation")
@@ -153,6 +158,10 @@ def test_step_shock_and_screenshot(server, browser_path, tmp_path):
             marked = kpis.all_inner_texts()
             assert marked[1] == marked[5] == "too early to tell"  # the recovery tiles of both cards
             play_until(page, clock, shocked + 16)
+            later = teams.inner_text()
+            formed = int(re.search(r"Responsive: \d+ teams at work now, (\d+) of them formed", later).group(1))
+            assert later != at_16 and formed > 0
+            assert page.locator("img").nth(1).get_attribute("src") != drawn
             final = kpis.all_inner_texts()
             assert final[0] != marked[0] and final[4] != marked[4]  # both delivered more value since
             assert final[1] != "too early to tell" or final[5] != "too early to tell"

@@ -1,0 +1,234 @@
+"""Work and hand-offs: teams and departments doing the work, and what happens when it is done.
+
+Rules, each tick, for ready demands (not waiting on a hand-off):
+
+* **Teams.** A team member splits its producing time over the capabilities its demand still needs in
+  proportion to skill^4 (people do what they are good at), and produces time x skill x efficiency,
+  where a team of n works at ``1 / (1 + coordination_cost x (n - 1))``. What a capability's work
+  cannot absorb is idle time. While it works, a team finds the demand's hidden work with chance
+  ``DISCOVERY`` per tick and learns from it at once: the team stream's belief about the type becomes
+  what the demand truly needs. With a compliance gate, a team leaves compliance to the gate: when
+  the rest is done it hands the demand over.
+* **Departments.** A demand of the fixed stream is in one department at a time, the first capability in
+  flow order (compliance last) with work left. A department's members give their producing time
+  at their own skill in its capability; the department serves its queue first-in first-out, each
+  demand absorbing at most ``item_rate`` work units a tick. No coordination cost.
+* **Hand-offs.** When a fixed demand moves to another department (or a team hands it to the gate), it
+  waits ``handoff_delay`` ticks, and with chance ``handoff_error x (1 - standardisation x routine)``
+  information is lost and ``rework_fraction`` of the finished step's planned work comes back to it.
+  A department's *routine* in a demand type grows with each step it finishes for it and halves when
+  a delivery of that type misses work (the work has changed).
+* **Gate.** A demand that enters the compliance unit of a gate is checked there: missed compliance
+  work is found, and redone with ``rework_fraction`` on top.
+* **Delivery.** A demand with no work left is delivered, unless it still has hidden work: then the
+  customer finds the missed work (a *return*: the customer is failed, the demand comes back with the
+  missed work plus ``rework_fraction`` of it after a hand-off, and its type is marked uncertain).
+  Delivered value decays with waiting. Departments learn what the type needed through process
+  management's reports; teams learn it at once.
+* **Lateness and expiry.** A demand not delivered by its promise is chased once; one not delivered by its
+  deadline expires (its value is lost). Both fail the customer (``orgsim.failure_demand``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from orgsim.demands import FIXED, TEAM
+
+if TYPE_CHECKING:
+    from orgsim.model import OrgModel
+
+EPS = 1e-9
+#: Chance per tick that a working team finds its demand's hidden work.
+DISCOVERY = 0.5
+#: Share of the gap to 1 a department's routine in a type gains per step it finishes for it.
+ROUTINE_RATE = 0.05
+
+
+def phase_of(remaining: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Department each demand is in: the first capability in flow ``order`` with work left (-1: none)."""
+    has = remaining[:, order] > 0
+    first = np.argmax(has, axis=1)
+    return np.where(has.any(axis=1), order[first], -1)
+
+
+def do_work(model: OrgModel, t: int, produce: np.ndarray) -> dict[str, float]:
+    """One tick of work by teams and departments, then hand-offs. ``produce`` (N,) is each member's
+    producing capacity this tick. Sets ``model.worked`` (N, K): capacity used per capability."""
+    d, book, skills = model.design, model.demands, model.skills
+    n_caps = skills.shape[1]
+    compliance = model.capabilities.compliance
+    gate = d.constraints == "gate"
+    ready = book.ready_at <= t
+    worked = np.zeros_like(skills)
+    offered = np.zeros(book.remaining.shape)
+    coordination = 0.0
+
+    # Teams.
+    members = np.flatnonzero(model.team >= 0)
+    rows = np.searchsorted(book.uid, model.team[members])
+    live = ready[rows] if len(members) else np.zeros(0, dtype=bool)
+    members, rows = members[live], rows[live]
+    if len(members):
+        allowed = book.remaining[rows] > 0
+        if gate:
+            allowed[:, compliance] = False
+        preference = skills[members] ** 4 * allowed
+        total = preference.sum(axis=1, keepdims=True)
+        time = produce[members, None] * np.divide(preference, total, out=np.zeros_like(preference), where=total > 0)
+        headcount = np.bincount(rows, minlength=len(book))
+        efficiency = 1.0 / (1.0 + d.coordination_cost * (headcount[rows] - 1))
+        output = time * skills[members] * efficiency[:, None]
+        np.add.at(offered, rows, output)
+    team_progress = np.minimum(book.remaining, offered)
+    if len(members):
+        used = np.divide(team_progress, offered, out=np.zeros_like(offered), where=offered > 0)[rows]
+        worked[members] += time * used
+        coordination = float((time * used * (1.0 - efficiency[:, None])).sum())
+
+    # Departments.
+    fixed_rows = (book.stream == FIXED) & ready
+    phase = phase_of(book.remaining, model.flow_order)
+    staff = np.flatnonzero(~model.fluid & (produce > 0))
+    dept_capacity = np.bincount(model.home[staff], weights=produce[staff] * skills[staff, model.home[staff]],
+                                minlength=n_caps)
+    wanted = np.zeros_like(book.remaining)
+    sel = np.flatnonzero(fixed_rows & (phase >= 0))
+    wanted[sel, phase[sel]] = np.minimum(book.remaining[sel, phase[sel]], model.item_rate)
+    before = np.cumsum(wanted, axis=0) - wanted
+    dept_progress = np.clip(dept_capacity - before, 0.0, wanted)
+    dept_used = np.divide(dept_progress.sum(axis=0), dept_capacity, out=np.zeros(n_caps), where=dept_capacity > 0)
+    worked[staff, model.home[staff]] += produce[staff] * dept_used[model.home[staff]]
+
+    progress = team_progress + dept_progress
+    book.remaining -= progress
+    book.remaining[book.remaining < EPS] = 0.0
+    model.worked = worked / model.capacity[:, None]
+    found = _discover(model, progress)
+    rework = _hand_off(model, t, phase, fixed_rows, progress)
+    return {
+        "work_done": float(progress.sum()),
+        "rework_created": rework,
+        "coordination_overhead": coordination / float(model.capacity.sum()),
+        "hidden_found": found,
+        "_progress": progress.sum(axis=1),
+        "_rework_share": book.rework_share.copy(),
+    }
+
+
+def _discover(model: OrgModel, progress: np.ndarray) -> float:
+    """Working teams find hidden work (chance ``DISCOVERY`` a tick) and learn their demand's type."""
+    book = model.demands
+    working = (book.stream == TEAM) & (progress.sum(axis=1) > 0) & (book.hidden.sum(axis=1) > 0)
+    rows = np.flatnonzero(working & (model.org_rng.random(len(book)) < DISCOVERY))
+    if len(rows) == 0:
+        return 0.0
+    caps = np.ones(book.hidden.shape[1], dtype=bool)
+    if model.design.constraints == "gate":
+        caps[model.capabilities.compliance] = False
+    found = book.reveal(rows, caps)
+    learn = rows[~book.failure[rows]]
+    model.belief_team[book.type[learn]] = book.true_work[learn] / book.size[learn, None]
+    return float(found.sum())
+
+
+def _hand_off(model: OrgModel, t: int, phase_before: np.ndarray, fixed_rows: np.ndarray,
+              progress: np.ndarray) -> float:
+    """Hand-offs between departments, and from teams to a compliance gate. Returns rework created."""
+    d, book = model.design, model.demands
+    compliance = model.capabilities.compliance
+    rework = 0.0
+    if d.constraints == "gate":
+        customer_left = np.delete(book.remaining, compliance, axis=1).sum(axis=1) > 0
+        to_gate = np.flatnonzero((book.stream == TEAM) & ~customer_left & (book.remaining[:, compliance] > 0))
+        book.stream[to_gate] = FIXED
+        book.ready_at[to_gate] = t + 1 + d.handoff_delay
+        rework += _lose(model, to_gate, np.full(len(to_gate), compliance), routine=False)
+    phase_after = phase_of(book.remaining, model.flow_order)
+    moved = np.flatnonzero(fixed_rows & (phase_before >= 0) & (phase_after != phase_before)
+                           & (progress.sum(axis=1) > 0))
+    if len(moved) == 0:
+        return rework
+    old = phase_before[moved]
+    routine = model.routine
+    routine[old, book.type[moved]] += ROUTINE_RATE * (1.0 - routine[old, book.type[moved]])
+    onward = moved[phase_after[moved] >= 0]
+    book.ready_at[onward] = t + 1 + d.handoff_delay
+    rework += _lose(model, onward, phase_before[onward], routine=True)
+    if d.constraints == "gate":
+        at_gate = onward[phase_after[onward] == compliance]
+        hidden = np.zeros_like(book.hidden[at_gate])
+        hidden[:, compliance] = book.hidden[at_gate, compliance] * (1.0 + d.rework_fraction)
+        book.hidden[at_gate, compliance] = 0.0
+        book.add_rework(at_gate, hidden)
+        rework += float(hidden.sum())
+    return rework
+
+
+def _lose(model: OrgModel, rows: np.ndarray, step: np.ndarray, routine: bool) -> float:
+    """Hand-off errors on ``rows`` leaving capability ``step``: rework of the step's planned work."""
+    d, book = model.design, model.demands
+    if len(rows) == 0:
+        return 0.0
+    practised = model.routine[step, book.type[rows]] if routine else np.zeros(len(rows))
+    chance = d.handoff_error * (1.0 - d.standardisation * practised)
+    hit = model.org_rng.random(len(rows)) < chance
+    lost, cap = rows[hit], step[hit]
+    if len(lost) == 0:
+        return 0.0
+    extra = np.zeros_like(book.planned[lost])
+    extra[np.arange(len(lost)), cap] = d.rework_fraction * book.planned[lost, cap]
+    book.add_rework(lost, extra)
+    return float(extra.sum())
+
+
+def deliver(model: OrgModel, t: int) -> dict[str, float]:
+    """Deliveries, returns, lateness and expiry at the end of the tick. Returns the tick's measures."""
+    d, book, env = model.design, model.demands, model.environment
+    done = book.remaining.sum(axis=1) <= 0.0
+    returned = np.flatnonzero(done & (book.hidden.sum(axis=1) > 0))
+    rework = 0.0
+    if len(returned):
+        extra = book.hidden[returned] * (1.0 + d.rework_fraction)
+        book.hidden[returned] = 0.0
+        book.add_rework(returned, extra)
+        book.ready_at[returned] = t + 1 + d.handoff_delay
+        rework = float(extra.sum())
+        types = book.type[returned]
+        model.followups.fail(types)
+        model.uncertain[types[~book.failure[returned]]] = True
+        model.routine[:, types] *= 0.5
+    completed = done & (book.remaining.sum(axis=1) <= 0.0)
+    age = t - book.arrived
+    expired = ~completed & (age >= env.config.deadline - 1)
+    late = ~completed & ~expired & ~book.chased & (age >= env.config.promise)
+    book.chased[late] = True
+    model.followups.fail(book.type[expired | late])
+
+    customer = completed & ~book.failure
+    decay = (1.0 - env.config.value_decay) ** age[customer]
+    value = book.value[customer] * decay
+    fixed = np.flatnonzero(customer & (book.stream == FIXED))
+    teamed = np.flatnonzero(customer & (book.stream == TEAM))
+    per_size = book.true_work / book.size[:, None]
+    n_types = len(model.served)
+    model.delivered_count = np.bincount(book.type[fixed], minlength=n_types).astype(float)
+    delivered_work = np.zeros((n_types, book.remaining.shape[1]))
+    np.add.at(delivered_work, book.type[fixed], per_size[fixed])
+    model.delivered_work = delivered_work
+    model.belief_team[book.type[teamed]] = per_size[teamed]
+    model.uncertain[book.type[customer]] = False
+    row = {
+        "completed": float(completed.sum()),
+        "expired": float(expired.sum()),
+        "chased": float(late.sum()),
+        "value_delivered": float(value.sum()),
+        "value_lost_delay": float((book.value[customer] - value).sum()),
+        "value_lost_expiry": float(book.value[expired].sum()),
+        "lead_time": float((age[customer] + 1).mean()) if customer.any() else np.nan,
+        "rework_created": rework,
+    }
+    book.keep(~(completed | expired))
+    return row

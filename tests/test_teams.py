@@ -1,0 +1,105 @@
+"""Team assembly (orgsim.teams): the rules on hand-built cases, and what they do inside a running model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from orgsim.model import OrgModel
+from orgsim.teams import NO_TEAM, cover_bits, leavers, recruit, start_alone, work_bits
+
+COVER = 0.5
+
+
+def _skills(*rows: list[float]) -> np.ndarray:
+    return np.array(rows, dtype=float)
+
+
+def test_cover_and_work_bits():
+    skills = _skills([0.9, 0.5, 0.1], [0.2, 0.49, 0.95])
+    assert list(cover_bits(skills, COVER)) == [0b011, 0b100]
+    assert list(work_bits(np.array([[0.0, 2.0, 1.0], [0.0, 0.0, 0.0]]))) == [0b110, 0]
+
+
+def test_a_t_shaped_member_covers_two_capabilities_so_the_team_stays_small():
+    # Member 0 covers capabilities 0 and 1; members 1 and 2 are specialists in 0 and in 1.
+    skills = _skills([0.8, 0.6, 0.05], [0.95, 0.05, 0.05], [0.05, 0.95, 0.05])
+    cover = cover_bits(skills, COVER)
+    members, demands = recruit(cover, skills.sum(axis=1), np.ones(3, bool), np.array([0b011]))
+    assert list(members) == [0] and list(demands) == [0]
+
+
+def test_specialists_make_a_bigger_team():
+    skills = _skills([0.95, 0.05, 0.05], [0.05, 0.95, 0.05], [0.05, 0.05, 0.95])
+    cover = cover_bits(skills, COVER)
+    members, demands = recruit(cover, skills.sum(axis=1), np.ones(3, bool), np.array([0b011]))
+    assert sorted(members) == [0, 1] and list(demands) == [0, 0]
+
+
+def test_the_oldest_demand_gets_the_scarce_member_and_the_next_takes_the_second_best():
+    skills = _skills([0.95, 0.05], [0.6, 0.05])
+    cover = cover_bits(skills, COVER)
+    # Both demands need capability 0; both members are of one kind, the more skilled goes first.
+    members, demands = recruit(cover, skills.sum(axis=1), np.ones(2, bool), np.array([0b01, 0b01]))
+    assert dict(zip(demands.tolist(), members.tolist(), strict=True)) == {0: 0, 1: 1}
+
+
+def test_nobody_is_recruited_who_covers_nothing_needed():
+    skills = _skills([0.95, 0.05, 0.05])
+    cover = cover_bits(skills, COVER)
+    members, _ = recruit(cover, skills.sum(axis=1), np.ones(1, bool), np.array([0b110]))
+    assert len(members) == 0
+    # ... but a demand with nobody starts with the member most skilled in its remaining work.
+    members, demands = start_alone(_skills([0.1, 0.3, 0.2], [0.2, 0.1, 0.1]), np.ones(2, bool),
+                                   np.array([[0.0, 1.0, 1.0]]))
+    assert list(members) == [0] and list(demands) == [0]
+
+
+def test_leaving_rules():
+    # Demands 10 (team stream, work left in capability 1 only) and 11 (handed to a gate, not a team's).
+    uid = np.array([10, 11])
+    left = np.array([0b010, 0b001])
+    is_team = np.array([True, False])
+    cover = np.array([0b001, 0b010, 0b001, 0b001])
+    team = np.array([10, 10, 11, 12])
+    out = leavers(team, cover, uid, left, is_team, np.array([0.1, 0.9, 0.0, 0.0]))
+    # Member 0 covers nothing left and a team-mate does: it leaves; member 1 stays; members 2 and 3's
+    # demands are gone from the team stream.
+    assert out.tolist() == [True, False, True, True]
+    # The last member stays, even covering nothing left: the most skilled in the remaining work.
+    out = leavers(np.array([10, 10, NO_TEAM]), np.array([0b001, 0b001, 0b010]), uid, left, is_team,
+                  np.array([0.2, 0.4, 0.0]))
+    assert out.tolist() == [True, False, False]
+
+
+def test_in_a_running_model_teams_form_change_and_dissolve():
+    model = OrgModel("responsive", {"regime": "complex"}, members=40, seed=3)
+    memberships = []
+    for _ in range(60):
+        model.step()
+        memberships.append(model.team.copy())
+        held = model.team[model.team >= 0]
+        # Every member is in at most one team, and only fluid members are in teams.
+        assert not (model.team[~model.fluid] >= 0).any()
+        assert set(held.tolist()) <= set(model.demands.uid.tolist()) | set(held.tolist())
+    ts = model.timeseries()
+    assert (ts.teams > 0).all()
+    assert ts.team_churn.iloc[10:].mean() > 0.0
+    # Some member changes team over the run: teams form around demands and dissolve when done.
+    changed = (np.diff(np.array(memberships), axis=0) != 0).any(axis=0)
+    assert changed.mean() > 0.5
+
+
+def test_a_silo_has_no_teams():
+    ts = OrgModel("siloed", {"regime": "complex"}, members=40, seed=3).run(40).timeseries()
+    assert (ts.teams == 0).all() and (ts.team_size == 0).all() and (ts.coordination_overhead == 0).all()
+
+
+@pytest.mark.parametrize("specialisation, expected_smaller", [(0.0, True)])
+def test_breadth_keeps_teams_small_in_a_running_model(specialisation, expected_smaller):
+    sizes = {}
+    for spec in (specialisation, 1.0):
+        ts = OrgModel("responsive", {"regime": "clear"}, members=60, seed=1, specialisation=spec).run(150).timeseries()
+        busy = ts[ts.teams > 0]
+        sizes[spec] = float((busy.team_size * busy.teams).sum() / busy.teams.sum())
+    assert (sizes[specialisation] < sizes[1.0]) == expected_smaller

@@ -21,19 +21,23 @@ from dataclasses import dataclass
 from orgsim.errors import OrgsimError
 
 #: Seconds per tick of one run: fixed + per member + per demand arriving a tick. Fitted by
-#: benchmarks/bench_budget.py over 100 to 300,000 members on a shared 2-CPU machine (load average 7 to 12,
-#: so on a quiet machine runs take about half as long); e.g. 100 members: 2.3 ms, 100,000: 277 ms a tick.
-SECONDS_FIXED, SECONDS_PER_MEMBER, SECONDS_PER_ARRIVAL = 2.0e-3, 2.8e-6, 8.0e-6
+#: benchmarks/bench_budget.py (model v2) over 100 to 300,000 members on a shared 2-CPU machine (load average
+#: 12 to 20, so on a quiet machine runs take less); e.g. 100 members: 6.6 ms, 100,000: 462 ms a tick.
+SECONDS_FIXED, SECONDS_PER_MEMBER, SECONDS_PER_ARRIVAL = 5.0e-3, 5.0e-6, 1.3e-4
 #: Peak bytes of an orgsim process before any run (imports, matplotlib): a 2-seed comparison of 4 members
 #: peaked at 280 MB resident.
 PROCESS_BYTES = 280 * 2**20
 #: Bytes of one run: fixed + per member (member arrays, agents, demands in progress), fitted by
-#: bench_budget.py (6.3 MB + 982 bytes a member; 300,000 members: 287 MB).
-RUN_BYTES_FIXED, RUN_BYTES_PER_MEMBER = 6.5 * 2**20, 1_000
-#: Bytes of one tick of a per-tick table in memory (a run's log and its DataFrame; 210 bytes each measured).
-ROW_BYTES = 420
-#: A comparison keeps every run's per-tick table and concatenates them: 300 seeds x 2 organisations x 500
-#: ticks of 4 members peaked 362 MB above the 2-seed run, 1,237 bytes a row, about 3 x ROW_BYTES.
+#: bench_budget.py (8.6 MB + 1,230 bytes a member; 300,000 members: 360 MB).
+RUN_BYTES_FIXED, RUN_BYTES_PER_MEMBER = 8.5 * 2**20, 1_230
+#: Bytes per demand arriving a tick (the demands in progress): 10,000 members took 11 MB more at 1,000
+#: arrivals a tick than at 10.
+RUN_BYTES_PER_ARRIVAL = 11_000
+#: Bytes of one tick of a per-tick table in memory (a run's log and its DataFrame; 290 bytes each measured).
+ROW_BYTES = 580
+#: A comparison keeps every run's per-tick table and concatenates them: with model v1, 300 seeds x 2
+#: organisations x 500 ticks of 4 members peaked 362 MB above a 2-seed comparison, 1,237 bytes a row, about
+#: 3 x its ROW_BYTES then.
 COMPARE_COPIES = 3
 
 
@@ -57,9 +61,9 @@ def seconds_per_tick(members: int, arrival_rate: float) -> float:
     return SECONDS_FIXED + SECONDS_PER_MEMBER * members + SECONDS_PER_ARRIVAL * arrival_rate
 
 
-def run_bytes(members: int, ticks: int) -> float:
+def run_bytes(members: int, ticks: int, arrival_rate: float = 0.0) -> float:
     """Peak bytes one run adds to a process: its members and demands, and its per-tick log."""
-    return RUN_BYTES_FIXED + RUN_BYTES_PER_MEMBER * members + ROW_BYTES * ticks
+    return RUN_BYTES_FIXED + RUN_BYTES_PER_MEMBER * members + RUN_BYTES_PER_ARRIVAL * arrival_rate + ROW_BYTES * ticks
 
 
 def estimate(
@@ -72,7 +76,7 @@ def estimate(
     """
     workers = max(1, min(workers, runs))
     seconds = runs * ticks * seconds_per_tick(members, arrival_rate) / workers
-    peak = _peak(run_bytes(members, ticks), workers, runs * ticks if keep_timeseries else 0)
+    peak = _peak(run_bytes(members, ticks, arrival_rate), workers, runs * ticks if keep_timeseries else 0)
     return Estimate(runs, seconds, peak, what or f"{runs:,} runs of {ticks:,} ticks, {members:,} members")
 
 
@@ -140,15 +144,17 @@ def for_scenario(scenario, *, workers: int = 1, keep_timeseries: bool = False, s
     points = [{}] if single else scenario.points()
     runs = len(points) * seeds * orgs
     workers = max(1, min(workers, runs))
-    tick_seconds, ticks_kept, peak_members, peak_ticks = 0.0, 0, 0, 0
+    tick_seconds, ticks_kept, one_run = 0.0, 0, 0.0
     for point in points:
         ticks = int(point.get("run.ticks", run.ticks))
         members = int(point.get("run.members", run.members))
-        rate = float(point.get("environment.arrival_rate", env.arrival_rate))
+        capacity = float(point.get("run.capacity", run.capacity))
+        world = env.model_copy(update={k.split(".", 1)[1]: v for k, v in point.items() if k.startswith("environment.")})
+        rate = world.rate(members * capacity)
         tick_seconds += ticks * seconds_per_tick(members, rate)
         ticks_kept += ticks
-        peak_members, peak_ticks = max(peak_members, members), max(peak_ticks, ticks)
-    peak = _peak(run_bytes(peak_members, peak_ticks), workers, ticks_kept * seeds * orgs if keep_timeseries else 0)
+        one_run = max(one_run, run_bytes(members, ticks, rate))
+    peak = _peak(one_run, workers, ticks_kept * seeds * orgs if keep_timeseries else 0)
     size = f"{len(points):,} points x " if len(points) > 1 else ""
     what = (f"{size}{seeds:,} seeds x {orgs} organisations = {runs:,} runs" if runs > 1 else "1 run")
     what += f" of {run.ticks:,} ticks, {run.members:,} members" + (f", on {workers} workers" if workers > 1 else "")

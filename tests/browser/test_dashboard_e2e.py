@@ -45,6 +45,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(scope="module")
+def browser_path() -> str:
+    path = chromium()
+    if path is None:
+        reason = "no Chromium found (/usr/bin/chromium); `make test` installs Debian's chromium when run as root"
+        print(f"SKIPPED: {reason}")
+        pytest.skip(reason)
+    return path
+
+
 @contextlib.contextmanager
 def dashboard(log: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """``orgsim dashboard`` on a free port (``env`` added to its environment); yields its URL and process;

@@ -15,7 +15,7 @@ import time
 
 import psutil
 import pytest
-from test_dashboard_e2e import CHROMIUM_ARGS, dashboard
+from test_dashboard_e2e import CHROMIUM_ARGS, browser_path, dashboard  # noqa: F401 - browser_path: a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ MEMORY_TOLERANCE_MB = 40
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, browser_path):
+def server(tmp_path_factory, browser_path):  # noqa: F811
     """The dashboard server, culling a closed page's session after ``CULL``; yields its URL and process."""
     with dashboard(tmp_path_factory.mktemp("load") / "server.log", {"SOLARA_KERNEL_CULL_TIMEOUT": CULL}) as running:
         yield running
@@ -81,7 +81,7 @@ def wait_memory(proc, target: float, seconds: float) -> float:
     return lowest
 
 
-def test_a_room_full_of_pages(server, browser_path):
+def test_a_room_full_of_pages(server, browser_path):  # noqa: F811
     from playwright.sync_api import expect, sync_playwright
 
     url, proc = server

@@ -3,7 +3,8 @@
 Every layer re-plans when its cadence comes round (tick ``t > 0`` with ``t % cadence == 0``), from what
 it senses: the mean of a signal over the last ``memory`` ticks, ending ``sensing_delay`` ticks ago,
 with noise (``orgsim.sensing``). Nobody reads the world's true state. Each re-plan costs every member
-``planning_cost`` of that tick's capacity (meetings), so fast cadences are not free.
+``planning_cost`` of that tick's capacity (meetings), so fast cadences are not free. Layers due in the
+same tick re-plan in the order operations, process, structure, strategy (``MANAGEMENT_LAYERS``).
 
 * **Strategy** decides which demand types are served: those whose sensed share of demand is at least
   ``strategy_threshold``. Types new since the last strategy re-plan are not served (the organisation

@@ -52,10 +52,11 @@ def shock_reach(layer: str, magnitude: float = MAGNITUDE, worlds: int = 20) -> f
         env.shock(layer, magnitude)
         if layer == "needs":
             changed.append(np.abs(env.mix - mix).sum() / 2)
-        elif layer == "technology":
-            before = templates / templates.sum(axis=1, keepdims=True)
-            after = env.templates / env.templates.sum(axis=1, keepdims=True)
-            changed.append(mix @ (np.abs(after - before).sum(axis=1) / 2))
+        elif layer == "technology":  # over the types with work before and after (slots of dead types have none)
+            live = (templates.sum(axis=1) > 0) & (env.templates.sum(axis=1) > 0)
+            before = templates[live] / templates[live].sum(axis=1, keepdims=True)
+            after = env.templates[live] / env.templates[live].sum(axis=1, keepdims=True)
+            changed.append(mix[live] @ (np.abs(after - before).sum(axis=1) / 2) / mix[live].sum())
         else:
             changed.append((env.regulated != regulated).sum())
     return float(np.mean(changed))

@@ -71,12 +71,12 @@ _TEAMS = {**SILOED_MANAGEMENT, **RESPONSIVE_STRUCTURE}
 _EXPLORE = {"ticks": 260, "warmup": 150}
 
 CASES: tuple[Case, ...] = (
-    Case("teams (management held equal)", "siloed", _TEAMS, {}, "technology", "+"),
+    Case("teams (management held equal)", "siloed", _TEAMS, {}, "chaotic", "+"),
     Case("teams (management held equal)", "siloed", _TEAMS, {}, "clear", "-"),
     Case("breadth in a fluid organisation", "responsive", {"specialisation": 0.0}, {"specialisation": 1.0},
          "complex", "+"),
     Case("breadth in a fluid organisation", "responsive", {"specialisation": 0.0}, {"specialisation": 1.0},
-         "clear", "~"),
+         "clear", "-"),
     Case("specialists' efficiency", "siloed", {"specialisation": 1.0}, {"specialisation": 0.3}, "clear", "+",
          "mean_proficiency"),
     Case("coordination cost by headcount", "responsive", {}, {"coordination_cost": 0.0}, "clear", "+",
@@ -90,7 +90,7 @@ CASES: tuple[Case, ...] = (
     Case("onboarding by skill gap", "responsive", {}, {"restructure_cost": 0}, "needs shocks", "0"),
     Case("knowledge transfer", "siloed", {}, {"knowledge_transfer": 0.0}, "needs shocks", "+",
          "mean_proficiency"),
-    Case("knowledge transfer", "responsive", {}, {"knowledge_transfer": 0.0}, "clear", "~"),
+    Case("knowledge transfer", "siloed", {}, {"knowledge_transfer": 0.0}, "clear", "~"),
     Case("probing", "responsive", {}, {"probing": 0.0}, "complex", "-", "mean_internal_rework"),
     Case("probing", "responsive", {}, {"probing": 0.0}, "clear", "0"),
     Case("exploration (scouting)", "responsive", {"exploration": 0.05}, {"exploration": 0.0}, "new capability",

@@ -26,7 +26,7 @@ warmup = 10
 members = 20
 [environment]
 regime = "complex"
-arrival_rate = 2.0
+load = 0.7
 [[environment.shocks]]
 tick = 30
 layer = "needs"
@@ -46,6 +46,8 @@ BAD_INPUT = {
 }
 # More bad input, checked in process through the same entry point (cli.main) to keep the suite fast.
 MORE_BAD_INPUT = {
+    "load and arrival rate": ("[environment]\nload = 0.9\narrival_rate = 2.0\n", [],
+                              "environment: give either load or arrival_rate, not both"),
     "out of range lever": ("[organisations.a]\npreset = 'siloed'\nhandoff_error = 1.5\n", [],
                            "organisations.a.handoff_error"),
     "unknown preset": ("[organisations.a]\npreset = 'hierarchy'\n", [], "organisations.a"),

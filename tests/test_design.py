@@ -137,16 +137,21 @@ def test_any_coupling_is_a_valid_design_between_the_presets(a, b):
 
 
 def test_specialists_are_deeper_and_generalists_broader():
-    caps = Capabilities()
+    caps = Capabilities((*Capabilities().names, "frontier-1"), frontier=1)
     adjacency = caps.adjacency()
-    cog, t_shaped = skill_profiles(1.0, adjacency), skill_profiles(0.0, adjacency)
+    frontier = caps.frontier_indices
+    cog, t_shaped = skill_profiles(1.0, adjacency, frontier), skill_profiles(0.0, adjacency, frontier)
     k = len(caps)
     for p in (cog, t_shaped):
         assert p.shape == (k, k)
         assert np.all((p >= SKILL_FLOOR) & (p <= 1.0))
-    assert np.all(np.diag(cog) > np.diag(t_shaped))  # specialists are better at their one capability
+        assert np.all(p[:, frontier] == SKILL_FLOOR)  # nobody is hired with a frontier capability
+    established = np.setdiff1d(np.arange(k), frontier)
+    assert np.all(np.diag(cog)[established] > np.diag(t_shaped)[established])  # specialists: deeper at home
+    assert np.diag(cog)[0] == pytest.approx(0.95) and np.diag(t_shaped)[0] == pytest.approx(0.80)
     assert np.allclose(cog[adjacency > 0], SKILL_FLOOR)  # ... and know nothing else
-    assert np.all(t_shaped[adjacency > 0] > 0.5)  # generalists can work next to home
+    near = (adjacency > 0) & ~np.isin(np.arange(k), frontier)[None, :]
+    assert np.allclose(t_shaped[near], SKILL_FLOOR + 0.5)  # generalists can work next to home
     far = (adjacency == 0) & ~np.eye(k, dtype=bool)
     assert np.allclose(t_shaped[far], SKILL_FLOOR)
 

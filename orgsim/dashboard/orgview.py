@@ -72,19 +72,6 @@ def sunflower(centres: np.ndarray, rank: np.ndarray, spacing: float, skip: int =
     return centres + np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
 
 
-def layout(groups: np.ndarray, primary: np.ndarray, n_groups: int, room_for: int = 1) -> tuple[np.ndarray, float]:
-    """Dot positions (N, 2) of members in department cells of a grid, and the spacing between dots.
-
-    Each group fills a sunflower spiral in its own cell; members are ordered by strongest capability, so
-    the colours form rings. Spacing is the same for every group, chosen so that the largest group (or
-    ``room_for`` dots, if more) fills ``FILL`` of a cell.
-    """
-    counts = np.bincount(groups, minlength=n_groups)
-    spacing = FILL * CELL / math.sqrt(max(int(counts.max(initial=0)), room_for, 1))
-    centres = cell_centres(n_groups, grid_shape(n_groups)[1], grid_shape(n_groups)[0])
-    return sunflower(centres[groups], ranks(groups, primary, n_groups), spacing), spacing
-
-
 def cell_centres(n: int, cols: int, rows: int) -> np.ndarray:
     """(n, 2) centres of the first ``n`` cells of a ``rows`` x ``cols`` grid, filled row by row from the top."""
     k = np.arange(n)
@@ -171,7 +158,7 @@ class _Side:
         ax.set_axis_off()
         how = {(True, False): "in their departments", (False, True): "in the teams they are in now"}
         ax.set_title(f"{name}: people {how.get((self.departments, self.teams), 'in departments and teams')}",
-                     color=colour, fontsize=13, fontweight="bold", pad=16)
+                     color=colour, fontsize=13, fontweight="bold")
         self.centres = cell_centres(n_caps + 1, self.cols, self.rows)
         self.rings = []
         if self.departments:
@@ -180,18 +167,16 @@ class _Side:
                                                       ls="--", lw=1.2)))
                 ax.text(x, y - 0.53 * CELL, cap, ha="center", va="center", fontsize=10, color="#333333")
         if self.teams and cells == 1:
-            self.box = Box(0.0, 0.0, self.cols * CELL, self.rows * CELL - 0.1 * CELL)  # room for the counts
+            self.box = Box(0.0, 0.0, self.cols * CELL, self.rows * CELL)
         else:
             x, y = self.centres[n_caps]
             self.box = Box(x - 0.48 * CELL, y - 0.6 * CELL, 0.96 * CELL, 0.98 * CELL)
-        # One line of counts per side (text is the slowest thing to draw: a line per department would
-        # double the redraw time).
-        self.counts = ax.text(0.5, 1.005, "", transform=ax.transAxes, ha="center", va="bottom", fontsize=10,
-                              color="#333333")
         self.queue = ax.scatter([], [], s=9, marker="s", color=QUEUE_COLOUR, zorder=2)
         self.demands = ax.scatter([], [], s=22, marker="s", color=DEMAND_COLOUR, zorder=2)
         self.dots = ax.scatter([], [], s=30, linewidths=1.2, zorder=3)
-        self.artists = [*self.rings, self.queue, self.demands, self.dots, self.counts]
+        # No text moves: drawing text is slow (two lines of counts would double the redraw time), so the
+        # counts go in ``OrgView.caption``, which the page shows under the image.
+        self.artists = [*self.rings, self.queue, self.demands, self.dots]
 
 
 class OrgView(LiveFigure):
@@ -239,7 +224,6 @@ class OrgView(LiveFigure):
                 fluid = members["fluid"]
                 xy = np.zeros((len(primary), 2))
                 spacing = math.inf
-                counts = []
                 if side.departments:
                     fixed = ~fluid
                     needed = apportion(int(fixed.sum()), snap.need)
@@ -251,16 +235,15 @@ class OrgView(LiveFigure):
                         ring.set_radius(spacing * (math.sqrt(n) + 0.5) if n else 0.0)
                     queue = members["queue"]
                     side.queue.set_offsets(pile(queue, side.centres[:n_caps]))
-                    counts.append(f"{int(queue.sum())} waiting in departments")
+                    sentences.append(f"{self.names[index]}: {int(queue.sum())} demands waiting in departments.")
                 if side.teams:
                     team = members["team"][fluid]
                     xy[fluid], demands, team_spacing = team_layout(team, primary[fluid], side.box)
                     spacing = min(spacing, team_spacing)
                     side.demands.set_offsets(demands)
-                    counts.append(f"{len(demands)} teams, {int(np.sum(team < 0))} free, "
-                                  f"{int(members['unstaffed'][0])} waiting for a team")
-                    sentences.append(self._teams_sentence(index, team, snap.tick))
-                side.counts.set_text(" · ".join(counts))
+                    sentences.append(self._teams_sentence(index, team, snap.tick)
+                                     + f" {int(np.sum(team < 0))} people in no team, "
+                                     f"{int(members['unstaffed'][0])} demands waiting for a team.")
                 colours = self.colours[primary]
                 side.dots.set_offsets(xy)
                 side.dots.set_facecolors(np.where(members["onboarding"] > 0, "white", colours))
@@ -274,5 +257,4 @@ class OrgView(LiveFigure):
         formed = {uid: self._formed[index].get(uid, tick) for uid in uids}
         self._formed[index] = formed
         recent = sum(1 for first in formed.values() if first > tick - 5)
-        return (f"{self.names[index]}: {len(uids)} teams at work now, {recent} of them formed in the last five days "
-                f"(teams form around a demand and dissolve when its work is done).")
+        return f"{self.names[index]}: {len(uids)} teams at work now, {recent} of them formed in the last five days;"

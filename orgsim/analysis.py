@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm  # noqa: E402
 
+from orgsim import atomic  # noqa: E402
 from orgsim import recovery as twins  # noqa: E402
 from orgsim.environment import LAYERS  # noqa: E402
 from orgsim.errors import OrgsimError  # noqa: E402
@@ -243,7 +244,7 @@ def sensitivity(runs: pd.DataFrame, scenario: Scenario, measure: str = VALUE) ->
 # --- figures -----------------------------------------------------------------------------------------------
 def _save(fig, path: str | Path | None):
     if path is not None:
-        fig.savefig(path, dpi=120)
+        atomic.save_figure(fig, path, dpi=120)
         plt.close(fig)
     return fig
 
@@ -405,10 +406,7 @@ def write_report(
     from orgsim.discovery import check_inputs, write_discovery
 
     check_inputs(runs, condition, measure)  # a bad --where or --measure fails before anything is written
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OrgsimError(f"{out}: cannot create the report folder ({err.strerror})") from None
+    atomic.prepare_folder(out, "report folder")
     params = parameters(runs)
     orgs = list(dict.fromkeys(runs.organisation))
     written: list[Path] = []
@@ -478,14 +476,13 @@ def write_report(
     md += lines
     written += files
     report = out / "report.md"
-    report.write_text("\n".join(md) + "\n", encoding="utf-8")
+    atomic.write_text(report, "\n".join(md) + "\n")
     written.append(report)
     return written
 
 
 def _csv(table: pd.DataFrame, path: Path) -> Path:
-    table.to_csv(path, index=False)
-    return path
+    return atomic.write_csv(table, path, index=False)
 
 
 def _png(plot, data, path: Path) -> Path:

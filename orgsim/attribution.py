@@ -31,6 +31,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from orgsim import atomic
 from orgsim.design import OrgDesign  # noqa: E402
 from orgsim.errors import OrgsimError  # noqa: E402
 from orgsim.intervals import interval  # noqa: E402
@@ -206,7 +207,7 @@ def plot_waterfall(result: Attribution, path: str | Path | None = None):
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="best")
     if path is not None:
-        fig.savefig(path, dpi=120)
+        atomic.save_figure(fig, path, dpi=120)
         plt.close(fig)
     return fig
 
@@ -215,6 +216,6 @@ def write(result: Attribution, out: str | Path) -> list[Path]:
     """Write ``out/attribution.csv`` and ``out/attribution.png``; returns their paths."""
     out = Path(out)
     csv, png = out / "attribution.csv", out / "attribution.png"
-    result.table.to_csv(csv, index=False)
+    atomic.write_csv(result.table, csv, index=False)
     plot_waterfall(result, png)
     return [csv, png]

@@ -12,7 +12,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from orgsim import atomic, budget
 from orgsim.errors import OrgsimError
+from orgsim.guard import debugging, guarded
 
 
 def _positive_int(text: str) -> int:
@@ -34,18 +36,22 @@ def _progress(total: int, what: str):
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from orgsim.experiment import compare, headline_table
-    from orgsim.plotting import plot_comparison
+    from orgsim.plotting import DPI, close_figure, plot_comparison
     from orgsim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario).with_run(_source(args), seeds=args.seeds, ticks=args.ticks)
-    out = Path(args.out or Path("out") / Path(args.scenario).stem)
-    _prepare_out(out)
+    work = budget.check(budget.for_scenario(scenario, keep_timeseries=True), _source(args))
+    out = atomic.prepare_folder(args.out or Path("out") / Path(args.scenario).stem)
+    budget.announce(work)
     with _progress(len(scenario.seeds) * len(scenario.organisations), "run") as bar:
         result = compare(scenario, progress=bar.update)
     summary = result.summary()
-    summary.to_csv(out / "summary.csv", index=False)
-    result.runs.to_csv(out / "runs.csv", index=False)
-    plot_comparison(result, out / "comparison.png")
+    figure = plot_comparison(result)
+    with atomic.Batch() as batch:  # all three files, or none
+        batch.csv(summary, out / "summary.csv", index=False)
+        batch.csv(result.runs, out / "runs.csv", index=False)
+        batch.figure(figure, out / "comparison.png", dpi=DPI)
+    close_figure(figure)
     print(f"{args.scenario}: {scenario.description}")
     if scenario.sweep is not None:
         print(f"(this file has a [sweep] section: compare runs its base point only; "
@@ -70,9 +76,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out or Path("out") / name)
     if out.is_dir():
         out = out / name
+    atomic.check_file(out)
+    budget.check(budget.for_scenario(scenario, single=True), _source(args))  # refused if it cannot fit
     result = run_one(scenario, organisation, args.seed)  # bad input fails before anything is written
-    _prepare_out(out.parent)
-    result.timeseries.to_csv(out)
+    atomic.prepare_folder(out.parent)
+    atomic.write_csv(result.timeseries, out)
     print(f"{organisation}, seed {args.seed}: {scenario.run.ticks} ticks, mean value delivered "
           f"{result.summary['mean_value_delivered']:.1f} per tick; wrote {out}")
     return 0
@@ -104,20 +112,15 @@ def _source(args: argparse.Namespace) -> str:
     return args.scenario if args.ticks is None else f"{args.scenario} with --ticks {args.ticks}"
 
 
-def _prepare_out(folder: Path) -> None:
-    if folder.exists() and not folder.is_dir():
-        raise OrgsimError(f"{folder}: --out must be a folder, and this is a file")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OrgsimError(f"{folder}: cannot create the output folder ({err.strerror})") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orgsim",
         description="Agent-based simulation of silo'd versus responsive organisations.",
+        epilog="Exit codes: 0 done, 2 bad input, 74 disk full or I/O error (free space, run again), "
+        "70 a bug in orgsim, 130 interrupted.",
     )
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an unexpected error (also ORGSIM_DEBUG=1; may come anywhere)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("compare", help="run every organisation of a scenario on the same demand, over seeds")
@@ -153,22 +156,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; every error becomes one line and an exit code (``orgsim.guard``)."""
+    debug, argv = debugging(list(sys.argv[1:] if argv is None else argv))
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:  # started with it closed (>&-): what would go there is dropped
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as we do
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
+
+    def handle() -> int:
         code = int(args.handler(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, where it is caught, not at exit
         return code
-    except OrgsimError as err:
-        print(f"orgsim: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("orgsim: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader of our output went away (e.g. `orgsim compare ... | head`): stop quietly, as Unix tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+
+    return guarded(handle, debug)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from orgsim import atomic
 from orgsim.analysis import FONT, VALUE, _save, label, parameters
 from orgsim.condition import Condition, parse_condition
 from orgsim.errors import OrgsimError
@@ -408,8 +409,7 @@ def write_discovery(
     written: list[Path] = []
 
     def csv(table: pd.DataFrame, name: str) -> None:
-        table.to_csv(out / name, index=False)
-        written.append(out / name)
+        written.append(atomic.write_csv(table, out / name, index=False))
 
     if parameters(runs) and condition is not None:
         md += [f"## Where `{text}` holds ({label(measure)}): scenario discovery", ""]
@@ -425,9 +425,8 @@ def write_discovery(
             plot_prim_tradeoff(found, out / "prim_tradeoff.png")
             plot_prim_box(found, out / "prim_box.png")
             leaves, rules, tree = cart(runs, condition, measure)
-            (out / "cart_rules.txt").write_text(f"# where {text} ({measure}); class True: it holds\n{rules}",
-                                                encoding="utf-8")
-            written.append(out / "cart_rules.txt")
+            written.append(atomic.write_text(out / "cart_rules.txt",
+                                             f"# where {text} ({measure}); class True: it holds\n{rules}"))
             csv(leaves, "cart_leaves.csv")
             plot_cart(tree, parameters(runs), out / "cart_tree.png", title=f"CART: where {text} ({measure})")
             written.append(out / "cart_tree.png")

@@ -13,8 +13,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from orgsim import atomic  # noqa: E402
 from orgsim.experiment import Comparison  # noqa: E402
 
+DPI = 110  # of saved comparison figures
 COLOURS = {"siloed": "#1f4e79", "responsive": "#d9730d"}
 _CYCLE = ["#2a9d8f", "#8e44ad", "#c0392b", "#7f8c8d"]
 LAYER_STYLE = {"needs": "-", "technology": "--", "rules": ":", "volume": "-."}
@@ -80,6 +82,11 @@ def plot_comparison(comparison: Comparison, path: str | Path | None = None, wind
     desc = comparison.scenario.description or "orgsim comparison"
     fig.suptitle(f"{desc}\nmean of {n} seeds, {window}-tick moving average, band = 95 % CI", fontsize=15)
     if path is not None:
-        fig.savefig(path, dpi=110)
+        atomic.save_figure(fig, path, dpi=DPI)
         plt.close(fig)
     return fig
+
+
+def close_figure(fig: Figure) -> None:
+    """Free a figure drawn without a path."""
+    plt.close(fig)

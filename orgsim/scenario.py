@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import json
 import math
+import stat
 import tomllib
 import types
 import typing
@@ -120,6 +121,8 @@ Sampling = Literal["grid", "lhs", "sobol", "morris"]
 NOT_SWEPT = frozenset({"description", "run.seeds", "run.first_seed"})
 #: Most points a sweep may have.
 MAX_POINTS = 1_000_000
+#: Largest scenario file read (bytes); larger ones are refused before they are parsed.
+MAX_FILE_BYTES = 1_000_000
 #: Sweeps with at most this many points have every point validated before anything runs.
 VALIDATE_ALL_POINTS = 20_000
 
@@ -532,18 +535,48 @@ def validate_scenario(data: dict[str, Any], source: str = "scenario") -> Scenari
 
 
 def read_scenario(path: str | Path) -> tuple[Scenario, str]:
-    """Read and validate a scenario file; returns the scenario and the file's text."""
+    """Read and validate a scenario file; returns the scenario and the file's text.
+
+    Refused before parsing, each with one line: a path that is not a regular file (a folder, a FIFO,
+    a device), a file over ``MAX_FILE_BYTES``, a file that cannot be read, and nesting deeper than
+    Python can parse.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise OrgsimError(f"{path}: no such scenario file")
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
+    except FileNotFoundError:
+        raise OrgsimError(f"{path}: no such scenario file") from None
+    except OSError as err:
+        raise OrgsimError(f"{path}: cannot read the scenario file ({err.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise OrgsimError(f"{path}: is a folder; give a scenario file (TOML)")
+    if not stat.S_ISREG(info.st_mode):
+        raise OrgsimError(f"{path}: is not a regular file (a FIFO or a device?); give a scenario file (TOML)")
+    if info.st_size > MAX_FILE_BYTES:
+        raise OrgsimError(f"{path}: {info.st_size:,} bytes is more than the {MAX_FILE_BYTES:,} a scenario file "
+                          "may have; a scenario describes a sweep, it does not list its points")
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise OrgsimError(f"{path}: cannot read the scenario file ({err.strerror})") from None
+    if len(raw) > MAX_FILE_BYTES:  # it grew since stat
+        raise OrgsimError(f"{path}: more than the {MAX_FILE_BYTES:,} bytes a scenario file may have")
+    try:
+        text = raw.decode("utf-8")
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise OrgsimError(f"{path}: malformed TOML: {err}") from None
     except UnicodeDecodeError:
         raise OrgsimError(f"{path}: not a text file (scenario files are UTF-8 TOML)") from None
-    return validate_scenario(data, str(path)), text
+    except RecursionError:
+        raise OrgsimError(f"{path}: values nested too deeply to read; no scenario key nests more than a few "
+                          "levels") from None
+    try:
+        return validate_scenario(data, str(path)), text
+    except RecursionError:
+        raise OrgsimError(f"{path}: values nested too deeply to check; no scenario key nests more than a few "
+                          "levels") from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -41,6 +41,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from orgsim import atomic
 from orgsim import recovery as twins
 from orgsim.errors import OrgsimError
 from orgsim.provenance import versions
@@ -154,6 +155,7 @@ def run_sweep(
     progress: bool | None = None,
     source: str | None = None,
     text: str | None = None,
+    starting: Callable[[], Any] | None = None,
 ) -> SweepResult:
     """Run every run of ``scenario`` not yet in ``folder`` and consolidate ``folder/runs.parquet``.
 
@@ -176,6 +178,8 @@ def run_sweep(
         Show a progress bar (default: when stderr is a terminal).
     source, text:
         The scenario file's name and text, recorded in the manifest.
+    starting:
+        Called once the folder and the workers are ready, just before runs start (not if every run is done).
     """
     if workers is not None and workers < 1:
         raise OrgsimError(f"workers must be at least 1, got {workers}")
@@ -205,6 +209,8 @@ def run_sweep(
             writer = _PartWriter(folder, batch, flush_seconds)
             try:
                 with _executor(workers, scheduler) as (executor, slots):
+                    if starting is not None:
+                        starting()
                     for lead, (row, series) in _stream(executor, run, list(jobs), 4 * slots):
                         for spec in jobs[lead]:
                             if series is not None:
@@ -327,8 +333,8 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise OrgsimError(f"{folder}: another sweep is writing here; wait for it or use another folder") from None
-        for stale in [*folder.glob(".*.tmp"), *(folder / PARTS).glob(".*.tmp")]:
-            stale.unlink()  # half-written files of a killed sweep; the lock says nobody is writing them
+        for where in (folder, folder / PARTS):  # half-written files of a killed sweep; nobody writes them now
+            atomic.remove_stale(where)
         try:
             yield
         finally:
@@ -383,11 +389,15 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     """The manifest of a results folder."""
     path = Path(folder) / MANIFEST
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise OrgsimError(f"{path}: no such file; is {folder} the --out folder of a sweep?") from None
     except ValueError as err:
         raise OrgsimError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(manifest, dict) or not {"fingerprint", "runs", "scenario"} <= set(manifest):
+        raise OrgsimError(f"{path}: not an orgsim sweep manifest (no fingerprint, runs and scenario); "
+                          f"is {folder} the --out folder of a sweep?")
+    return manifest
 
 
 def _result_files(folder: Path) -> list[Path]:
@@ -428,7 +438,7 @@ def consolidate(folder: str | Path, expected: list[str]) -> bool:
     runs = read_runs(folder)
     if not set(expected) <= set(runs["run_id"]):
         return False
-    _atomic(folder / RUNS, lambda tmp: runs.to_parquet(tmp, index=False))
+    atomic.write(folder / RUNS, lambda tmp: runs.to_parquet(tmp, index=False))
     for part in parts:
         part.unlink()
     return True
@@ -451,7 +461,7 @@ class _PartWriter:
         if self.rows:
             frame = pd.DataFrame(self.rows)
             name = f"part-{min(r['run'] for r in self.rows):07d}-{uuid.uuid4().hex[:8]}.parquet"
-            _atomic(self.folder / PARTS / name, lambda tmp: frame.to_parquet(tmp, index=False))
+            atomic.write(self.folder / PARTS / name, lambda tmp: frame.to_parquet(tmp, index=False))
             self.rows = []
         self.last = time.monotonic()
 
@@ -461,21 +471,11 @@ def _write_timeseries(folder: Path, spec: RunSpec, series: pd.DataFrame) -> None
     where.mkdir(parents=True, exist_ok=True)
     frame = series.assign(run_id=spec.run_id, seed=spec.seed)
     frame = frame[["run_id", "seed", *[c for c in series.columns]]]
-    _atomic(where / f"{spec.run_id}.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
-
-
-def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
-    """Write a file under a temporary name in the same folder, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic.write(where / f"{spec.run_id}.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    _atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8"))
+    atomic.write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8"))
 
 
 def _now() -> str:

@@ -4,6 +4,7 @@ on it, and check that its runs re-run to the same values."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def _interrupt(signum, frame) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from orgsim import budget
     from orgsim.scenario import read_scenario
     from orgsim.sweep import run_sweep
 
@@ -68,10 +70,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if ticks is not None or seeds is not None:
         scenario = scenario.reduced(ticks=ticks, seeds=seeds, source=args.scenario)
     out = Path(args.out or Path("out") / Path(args.scenario).stem)
+    parallel = workers or (os.cpu_count() or 1) if args.scheduler is None else workers or 1
+    work = budget.check(budget.for_scenario(scenario, workers=parallel), args.scenario)
     signal.signal(signal.SIGTERM, _interrupt)  # finish writing what is done, as for Ctrl-C
     result = run_sweep(
         scenario, out, workers=workers, scheduler=args.scheduler, timeseries=args.timeseries,
-        batch=batch, source=args.scenario, text=text,
+        batch=batch, source=args.scenario, text=text, starting=lambda: budget.announce(work),
     )
     rate = f" ({result.runs_per_second:.1f} runs/s)" if result.ran else ""
     print(f"{args.scenario}: {result.total} runs ({len(scenario.points())} points x {len(scenario.seeds)} seeds x "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import time
 from collections import Counter
 
@@ -348,9 +349,27 @@ def test_org_view_draws_departments_with_their_queues_and_teams_that_change():
 
 
 # --- the page, in process ------------------------------------------------------------------------
-def render_page():
+def render_page(draw: bool = True):
+    """The page rendered in process; ``draw``: a stand-in for the browser reports each frame drawn."""
     box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    if draw:
+        draws_frames(rc)
     return rc
+
+
+def draws_frames(rc, delay: float = 0.0) -> None:
+    """Stand in for the browser: report each frame drawn when the page gets it (as drawn.vue does in a
+    browser), ``delay`` seconds later."""
+    widget = rc.find(meta_ref="drawn").widget
+
+    def drawn(change) -> None:
+        if delay:
+            threading.Timer(delay, widget.vue_drawn, [change["new"]]).start()
+        else:
+            widget.vue_drawn(change["new"])
+
+    widget.observe(drawn, "frame")
+    widget.vue_drawn(widget.frame)
 
 
 def click(rc, ref: str) -> None:
@@ -362,7 +381,7 @@ def text(rc, ref: str) -> str:
     return "".join(str(c) for c in widget.children) if hasattr(widget, "children") else str(widget)
 
 
-def render_with_session(monkeypatch):
+def render_with_session(monkeypatch, draw: bool = True):
     """A rendered page and the lockstep models its session created."""
     sessions = []
     original = Lockstep.__init__
@@ -372,7 +391,7 @@ def render_with_session(monkeypatch):
         sessions.append(self)
 
     monkeypatch.setattr(Lockstep, "__init__", spy)
-    rc = render_page()
+    rc = render_page(draw)
     assert len(sessions) == 1
     return rc, sessions[0]
 
@@ -498,7 +517,79 @@ def test_page_play_runs_in_a_thread_until_paused_and_leaves_the_sidebar_alone(pa
     # Each tick redrew the run, but neither the sidebar (scenario files, lever values) nor the notes.
     assert sidebar == {}
     rc.find(v.BtnToggle, meta_ref="time_unit").widget.v_model = 0  # days: a change of the settings does
-    assert sidebar["notes"] == 1 and sidebar["scenario_files"] == 1 and sidebar["lever"] > 0
+    assert sidebar["notes"] == 1 and sidebar["scenario_files"] == 1
+    assert sidebar["lever"] == 0  # neither side's design changed: their lever sliders are not redrawn
+    rc.find(v.BtnToggle, meta_ref="left-kind").widget.v_model = 2  # Hybrid: the left side's are
+    assert sidebar["lever"] > 0
+
+
+def test_play_waits_for_the_page_to_draw_each_frame(monkeypatch):
+    """Paced play: with no page drawing, play steps one frame and waits; a slow page slows it down."""
+    rc, run = render_with_session(monkeypatch, draw=False)
+    drawn = rc.find(meta_ref="drawn").widget
+    drawn.vue_drawn(drawn.frame)  # the first frame is on screen
+    click(rc, "play")
+    wait_until(lambda: run.tick > 0)
+    time.sleep(1.5)  # Normal speed would have run 15 ticks by now
+    assert run.tick == 2  # one frame of 2 ticks, sent and not yet drawn
+    drawn.vue_drawn(drawn.frame)  # the page draws it: the next frame follows
+    wait_until(lambda: run.tick == 4)
+    time.sleep(0.5)
+    assert run.tick == 4
+    click(rc, "play")  # Pause: nothing more is stepped, and the clock shows the model's week
+    drawn.vue_drawn(drawn.frame)
+    assert settled(lambda: run.tick, quiet=1.0) == 4
+    rc.find(v.BtnToggle, meta_ref="time_unit").widget.v_model = 0  # days
+    assert text(rc, "clock") == "Day 4 of 500"
+    rc.close()
+
+
+def test_play_under_a_slow_page_shows_every_frame_it_steps(monkeypatch):
+    rc, run = render_with_session(monkeypatch, draw=False)
+    draws_frames(rc, delay=0.3)  # each frame takes 0.3 s to reach the screen
+    rc.find(v.BtnToggle, meta_ref="time_unit").widget.v_model = 0  # days
+    click(rc, "play")
+    wait_until(lambda: run.tick >= 6)
+    click(rc, "play")
+    stopped = settled(lambda: run.tick, quiet=1.0)
+    assert text(rc, "clock") == f"Day {stopped} of 500"  # the page shows the tick the models are at
+    assert stopped <= 8  # at most the frame on its way when Pause came
+    rc.close()
+
+
+def test_quick_preset_clicks_while_playing_all_take_effect(page):
+    """Functional updates: each click builds on the settings of the one before, even when the page has not
+    been redrawn in between (the second callback is the one of the old render)."""
+    rc, run = page
+    click(rc, "play")
+    wait_until(lambda: run.tick > 0)
+    left = rc.find(v.BtnToggle, meta_ref="left-kind").widget
+    right = rc.find(v.BtnToggle, meta_ref="right-kind").widget
+    left.v_model, right.v_model = 2, 2  # Hybrid, Hybrid
+    right.v_model = 1  # Responsive
+    left.v_model = 1  # Responsive
+    left.v_model = 2  # Hybrid again
+    click(rc, "play")
+    settled(lambda: run.tick, quiet=1.0)
+    pending = rc.find(meta_ref="pending")
+    pending.assert_single()  # the run goes on with the old settings, and the page says changes wait
+    assert run.settings.left.kind == "siloed" and run.settings.right.kind == "responsive"
+    click(rc, "reset")
+    assert (run.settings.left.kind, run.settings.right.kind) == ("hybrid", "responsive")
+    assert [m.design for m in run.models] == [run.settings.left.design(), run.settings.right.design()]
+    assert rc.find(v.BtnToggle, meta_ref="left-kind").widget.v_model == 2
+    assert rc.find(v.BtnToggle, meta_ref="right-kind").widget.v_model == 1
+
+
+def test_stale_callbacks_still_update_from_the_current_settings(page):
+    """A click handled by the callback of an older render (the page had not caught up) still builds on the
+    newest settings: here the right side's old callback after the left side changed."""
+    rc, run = page
+    right_callback = rc.find(v.BtnToggle, meta_ref="right-kind").widget
+    stale = right_callback  # same widget, but its on_value was bound in this (soon old) render
+    rc.find(v.BtnToggle, meta_ref="left-kind").widget.v_model = 2  # left: Hybrid (applied: nothing has run)
+    stale.v_model = 2  # right: Hybrid
+    assert (run.settings.left.kind, run.settings.right.kind) == ("hybrid", "hybrid")
 
 
 def test_every_page_has_its_own_models(page):

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import solara
 
@@ -24,7 +25,9 @@ from orgsim.dashboard.charts import LAYER_COLOURS, Timeline, side_colours
 from orgsim.dashboard.export import csv_bytes, file_stem
 from orgsim.dashboard.leadership import Kpis
 from orgsim.dashboard.lockstep import SHOCK_BUTTONS, SHOCK_NOUNS, Lockstep, Snapshot
+from orgsim.dashboard.memory import install as release_closed_sessions
 from orgsim.dashboard.orgview import OrgView
+from orgsim.dashboard.pacing import Drawn, Pacer, play_turn
 from orgsim.dashboard.server import SCENARIO_ENV
 from orgsim.dashboard.settings import (
     KIND_LABELS,
@@ -71,6 +74,8 @@ CSS = """
 .orgsim-side-title { font-size: 1.05rem; font-weight: 700; margin: 14px 0 2px; color: #37474f; }
 """
 
+release_closed_sessions()
+
 
 def project_dir() -> Path:
     """The project folder of a source checkout (where ``scenarios/`` lives), else the working folder."""
@@ -99,13 +104,17 @@ def initial_settings() -> tuple[Settings, str | None]:
 
 
 class Session:
-    """One browser session's run: the lockstep models and the change counters the page watches."""
+    """One browser session's run: the lockstep models, the settings the controls show (running or
+    pending), the change counters the page watches, and the pacing of play."""
 
     def __init__(self, settings: Settings) -> None:
         self.lockstep = Lockstep(settings)
-        self.version = 0  # bumped by every change of the models
+        self.draft = settings  # what the controls show: the running settings, or changes pending a Reset
+        self.version = 0  # bumped by every change of the models (the number of the frame to draw)
         self.run = 0  # bumped by every reset (new figures)
+        self.pacer = Pacer()
         self._lock = threading.Lock()
+        self.settings_lock = threading.Lock()
 
     def changed(self, reset: bool = False) -> tuple[int, int]:
         with self._lock:
@@ -113,23 +122,42 @@ class Session:
             self.run += reset
             return self.version, self.run
 
+    def update(self, change: Callable[[Settings], Settings], playing: bool) -> tuple[Settings, bool, bool]:
+        """Apply ``change`` to the current settings (a functional update: quick successive clicks each build
+        on the one before, never on a stale copy). The models take them at once if that loses nothing
+        (only how the run is shown changed, or nothing has run yet); otherwise they wait for Reset.
+        Returns (new settings, models changed, models rebuilt)."""
+        with self.settings_lock:
+            new = change(self.draft)
+            applied = rebuilt = False
+            if new.same_run(self.lockstep.settings):
+                self.lockstep.settings = new
+                applied = True
+            elif self.lockstep.tick == 0 and not self.lockstep.shocks() and not playing:
+                self.lockstep.reset(new)
+                applied = rebuilt = True
+            self.draft = new
+            return new, applied, rebuilt
+
 
 @solara.component
 def Page():
     start, start_error = solara.use_memo(initial_settings, [])
     session: Session = solara.use_memo(lambda: Session(start), [])
     lockstep = session.lockstep
-    draft, set_draft = solara.use_state(start)  # what the controls show; applied at once or on Reset
+    draft, set_draft = solara.use_state(start)  # session.draft as last rendered
     version = solara.use_reactive(0)
     run = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive("Normal")
     error = solara.use_reactive(start_error)
+    controls = solara.use_reactive(0)  # bumped to redraw the controls from the settings after a refused change
 
-    def sync(reset: bool = False) -> None:
+    def sync(reset: bool = False) -> int:
         v, r = session.changed(reset)
         run.value = r
         version.value = v
+        return v
 
     def guarded(action: Callable[[], None]) -> Callable[[], None]:
         def run_action() -> None:
@@ -138,6 +166,7 @@ def Page():
                 error.value = None
             except OrgsimError as err:
                 error.value = str(err)
+                controls.value += 1  # a control may show the value that was refused
 
         return run_action
 
@@ -151,21 +180,19 @@ def Page():
 
     def reset() -> None:
         playing.value = False
-        lockstep.reset(draft)
+        with session.settings_lock:
+            lockstep.reset(session.draft)
         sync(reset=True)
 
     def toggle_play() -> None:
         playing.value = not playing.value and not lockstep.finished
 
-    def change(new: Settings) -> None:
-        """Apply new settings now if that loses nothing, then show them in the controls."""
-        if new.same_run(lockstep.settings):
-            lockstep.settings = new  # only how the run is shown changed
-            sync()
-        elif lockstep.tick == 0 and not lockstep.shocks() and not playing.value:
-            lockstep.reset(new)
-            sync(reset=True)
-        set_draft(new)
+    def change(update: Callable[[Settings], Settings]) -> None:
+        """Update the settings from the current ones, apply them now if that loses nothing, show them."""
+        new, applied, rebuilt = session.update(update, playing.value)
+        if applied:
+            sync(reset=rebuilt)
+        set_draft(lambda _: session.draft)  # the latest, whichever click's render comes last
 
     # The same two callbacks every render (they only use state that lives as long as the page), so
     # the sidebar is drawn again when the draft changes, not on every frame of play.
@@ -175,15 +202,23 @@ def Page():
         ticks, pause = SPEEDS[speed.value]
         while playing.value and not cancel.is_set():
             began = time.perf_counter()
-            try:
-                ran = lockstep.step(ticks)
-            except Exception as err:  # noqa: BLE001 - shown in the page, the loop must not die silently
-                error.value = f"the run stopped: {err}"
-                ran = 0
-            if not ran:
-                playing.value = False
+            with play_turn(cancel) as turn:
+                if not turn or not playing.value:
+                    break
+                try:
+                    ran = lockstep.step(ticks)
+                except Exception as err:  # noqa: BLE001 - shown in the page, the loop must not die silently
+                    error.value = f"the run stopped: {err}"
+                    ran = 0
+                if not ran:
+                    playing.value = False
+                    break
+                frame = sync()
+            # Paced by the page: the next frame is stepped once this one is drawn (pacing.py).
+            if not session.pacer.wait(frame, cancel):
+                if not cancel.is_set():
+                    playing.value = False  # the page stopped drawing (closed, or asleep)
                 break
-            sync()
             cancel.wait(max(0.0, pause - (time.perf_counter() - began)))
 
     solara.use_thread(play_loop, dependencies=[playing.value, speed.value, run.value], intrusive_cancel=False)
@@ -200,7 +235,7 @@ def Page():
     solara.Style(CSS)
     solara.Title("orgsim: two organisations, one market")
     with solara.Sidebar():
-        Controls(draft, *sidebar)
+        Controls(draft, *sidebar).key(f"controls-{controls.value}")
     with solara.Column(style={"padding": "6px 18px", "max-width": "1500px"}):
         solara.Div(children=[leadership.verdict(snap)], classes=["orgsim-verdict"]).meta(ref="verdict")
         if error.value:
@@ -238,6 +273,7 @@ def Page():
         solara.Image(orgview_image, format="jpeg", width="100%").meta(ref="orgview")
         solara.Text(orgview.caption, classes=["orgsim-kpi-sub", "orgsim-teams"]).meta(ref="teams")
         Exports(snap, session, timeline, orgview)
+        Drawn(frame=version.value, event_drawn=session.pacer.on_drawn).meta(ref="drawn")  # last: after the frame
 
 
 def _advice(draft: Settings) -> list[str]:
@@ -339,12 +375,13 @@ def Controls(draft: Settings, change: Callable[[Settings], None], guarded: Calla
     by_label = dict(zip(labels[1:], files, strict=True))
     current = Path(draft.scenario).name if draft.scenario else WORKSHOP_LABEL
 
-    def on(make: Callable[..., Settings]) -> Callable:
-        """A control's callback: build the new settings from its value, show any problem in the page."""
-        return lambda value: guarded(lambda: change(make(value)))()
+    def on(make: Callable[[Settings, Any], Settings]) -> Callable:
+        """A control's callback: ``make(current settings, value)`` builds the new settings from the current
+        ones (never from the ``draft`` this render saw); any problem is shown in the page."""
+        return lambda value: guarded(lambda: change(lambda current: make(current, value)))()
 
-    def pick(label: str) -> Settings:
-        return workshop(draft) if label == WORKSHOP_LABEL else from_scenario(by_label[label], draft)
+    def pick(current: Settings, label: str) -> Settings:
+        return workshop(current) if label == WORKSHOP_LABEL else from_scenario(by_label[label], current)
 
     env = draft.environment
     _heading("Scenario")
@@ -352,49 +389,49 @@ def Controls(draft: Settings, change: Callable[[Settings], None], guarded: Calla
                   on_value=on(pick)).meta(ref="scenario")
     _heading("The market")
     solara.Select("Regime", values=list(REGIMES), value=env.regime,
-                  on_value=on(lambda r: draft.with_environment(regime=r))).meta(ref="regime")
+                  on_value=on(lambda cur, r: cur.with_environment(regime=r))).meta(ref="regime")
     solara.Text(REGIME_HELP[env.regime], style={"color": "#666", "font-size": ".85rem"})
     load = round(load_factor(draft), 2)
     solara.SliderFloat(f"Load (work asked for / capacity): {load:.0%}", value=load, min=0.1, max=max(1.5, load),
-                       step=0.05, on_value=on(draft.with_load)).meta(ref="load")
+                       step=0.05, on_value=on(lambda cur, x: cur.with_load(x))).meta(ref="load")
     turbulence = env.effective_turbulence
     solara.SliderFloat(f"Turbulence (drift, random shocks): {turbulence:.2f}", value=turbulence, min=0.0,
                        max=1.0, step=0.05,
-                       on_value=on(lambda x: draft.with_environment(turbulence=x))).meta(ref="turbulence")
+                       on_value=on(lambda cur, x: cur.with_environment(turbulence=x))).meta(ref="turbulence")
     solara.SliderInt(f"People in each organisation: {draft.members}", value=draft.members, min=20,
                      max=max(300, draft.members), step=10,
-                     on_value=on(lambda n: draft.changed(members=n))).meta(ref="members")
+                     on_value=on(lambda cur, n: cur.changed(members=n))).meta(ref="members")
     solara.InputInt("Seed (the same demand for both)", value=draft.seed,
-                    on_value=on(lambda n: draft.changed(seed=n))).meta(ref="seed")
+                    on_value=on(lambda cur, n: cur.changed(seed=n))).meta(ref="seed")
     for side in ("left", "right"):
-        SideControls(side, getattr(draft, side),
-                     lambda make, side=side: on(lambda value: draft.with_side(side, make(value))))
+        SideControls(side, getattr(draft, side), lambda make, side=side: on(
+            lambda cur, value: cur.with_side(side, make(getattr(cur, side), value))))
     _heading("Shocks and time")
     solara.SliderFloat(f"Size of a shock: {draft.shock_magnitude:.0%} of the layer changes",
                        value=draft.shock_magnitude, min=0.1, max=1.0, step=0.05,
-                       on_value=on(lambda x: draft.changed(shock_magnitude=x))).meta(ref="magnitude")
+                       on_value=on(lambda cur, x: cur.changed(shock_magnitude=x))).meta(ref="magnitude")
     solara.ToggleButtonsSingle(value=draft.time_unit, values=list(TICKS_PER_UNIT),
-                               on_value=on(lambda u: draft.changed(time_unit=u))).meta(ref="time_unit")
+                               on_value=on(lambda cur, u: cur.changed(time_unit=u))).meta(ref="time_unit")
 
 
 @solara.component
-def SideControls(side: str, choice: OrgChoice, on: Callable[[Callable[..., OrgChoice]], Callable]):
+def SideControls(side: str, choice: OrgChoice, on: Callable[[Callable[[OrgChoice, Any], OrgChoice]], Callable]):
     """Design of one side: a preset or a hybrid, and the main levers. ``on(make)`` is the callback of a
-    control whose value ``make`` turns into this side's new design."""
+    control: ``make(this side's current design, value)`` is its new design."""
     _heading(f"{side.capitalize()} organisation")
     kinds = {label: kind for kind, label in KIND_LABELS.items()}
     solara.ToggleButtonsSingle(value=KIND_LABELS[choice.kind], values=list(kinds),
-                               on_value=on(lambda k: choice.with_kind(kinds[k]))).meta(ref=f"{side}-kind")
+                               on_value=on(lambda cur, k: cur.with_kind(kinds[k]))).meta(ref=f"{side}-kind")
     if choice.kind == "hybrid":
         solara.SliderFloat(f"Coupling: {choice.coupling:.2f} (0 = responsive, 1 = silo'd)", value=choice.coupling,
                            min=0.0, max=1.0, step=0.05,
-                           on_value=on(lambda c: choice.with_kind("hybrid", c))).meta(ref=f"{side}-coupling")
+                           on_value=on(lambda cur, c: cur.with_kind("hybrid", c))).meta(ref=f"{side}-coupling")
     with solara.Details("Fine-tune the levers"):
         for name, (label, low, high, step) in LEVERS.items():
             value = type(low)(choice.lever(name))
             slider = solara.SliderInt if isinstance(low, int) else solara.SliderFloat
             slider(f"{label}: {value:g}", value=value, min=low, max=max(high, value), step=step,
-                   on_value=on(lambda x, name=name: choice.with_lever(name, x))).meta(ref=f"{side}-{name}")
+                   on_value=on(lambda cur, x, name=name: cur.with_lever(name, x))).meta(ref=f"{side}-{name}")
 
 
 def _heading(text: str) -> None:

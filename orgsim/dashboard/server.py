@@ -22,6 +22,13 @@ APP = "orgsim.dashboard.app"
 DEFAULT_PORT = 8765
 #: Environment variable through which the server tells the page which scenario to open on.
 SCENARIO_ENV = "ORGSIM_DASHBOARD_SCENARIO"
+#: How long Solara keeps the session (models, figures) of a page whose connection has gone, unless
+#: SOLARA_KERNEL_CULL_TIMEOUT is set already (Solara's own default is 24 hours). A page that reconnects
+#: within it (a laptop waking up) keeps its run.
+CULL_TIMEOUT = "2m"
+#: glibc malloc arenas: one per thread by default (up to 8 per core), each keeping freed memory; two are
+#: enough for a server whose work is serialised by the GIL, and let freed sessions' memory be reused.
+MALLOC_ARENAS = "2"
 
 
 def command(host: str, port: int) -> list[str]:
@@ -31,9 +38,12 @@ def command(host: str, port: int) -> list[str]:
 
 
 def environment(scenario: str | Path | None = None, assets: Path | None = None) -> dict[str, str]:
-    """The server's environment: the local asset copy, and the scenario to open on."""
+    """The server's environment: the local asset copy, the scenario to open on, and how long a closed
+    page's session is kept (``CULL_TIMEOUT``)."""
     env = dict(os.environ)
     env[ENV_VAR] = str(assets or default_assets_dir())
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)
+    env.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
     if scenario is not None:
         env[SCENARIO_ENV] = str(Path(scenario).resolve())
     return env

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from orgsim import atomic
 from orgsim.errors import OrgsimError
 from orgsim.replications.march1991 import FIGURES, Knowledge, Move, Rules, Superior
 
@@ -61,15 +62,7 @@ def _figures(text: str) -> list[str]:
 
 
 def _out_dir(text: str) -> Path:
-    out = Path(text)
-    if out.exists() and not out.is_dir():
-        raise OrgsimError(f"--out {text!r} is a file; use a folder (created if missing)")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        reason = err.strerror or "error"
-        raise OrgsimError(f"--out {text!r} cannot be created ({reason}); use a writable folder") from None
-    return out
+    return atomic.prepare_folder(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"March (1991) figure {key}, {reps} replications per point", flush=True)
         table = FIGURES[key](reps=reps, seed=seed, rules=rules, progress=progress)
         csv = out / f"fig{key}.csv"
-        table.to_csv(csv, index=False)
+        atomic.write_csv(table, csv, index=False)
         png = plot_figure(key, table, out / f"fig{key}.png")
         print(f"wrote {csv} and {png}")
     return 0

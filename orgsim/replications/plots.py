@@ -11,6 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from orgsim import atomic  # noqa: E402
+
 _STYLE = {"font.size": 14, "axes.titlesize": 15, "axes.labelsize": 15, "legend.fontsize": 13}
 
 # figure key -> x column, curve column (or None), x label, curve label, title stating the finding
@@ -52,6 +54,6 @@ def plot_figure(key: str, table: pd.DataFrame, path: Path) -> Path:
         fig.text(0.99, 0.01, f"m = 30, n = 50, {reps} replications per point, 95 % CI",
                  ha="right", va="bottom", fontsize=10, color="0.4")
         fig.tight_layout()
-        fig.savefig(path, dpi=120)
+        atomic.save_figure(fig, path, dpi=120)
         plt.close(fig)
     return path

@@ -9,6 +9,7 @@ Set ``ORGSIM_DASHBOARD_SCREENSHOT=docs/img/dashboard.png`` to write the README s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,16 +55,16 @@ def browser_path() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, browser_path):
-    """``orgsim dashboard`` on a free port; yields its URL; stops it (and its children) afterwards."""
+@contextlib.contextmanager
+def dashboard(log: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``orgsim dashboard`` on a free port (``env`` added to its environment); yields its URL and process;
+    stops it (and its children) afterwards."""
     ensure_assets()
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "orgsim.cli", "dashboard", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(env or {})},
         )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -77,8 +79,7 @@ def server(tmp_path_factory, browser_path):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"dashboard server did not come up:\n{log.read_text()}")
             time.sleep(0.2)
-        assert f"open {url} in a browser" in log.read_text()  # the address is printed
-        yield url
+        yield url, proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -86,6 +87,15 @@ def server(tmp_path_factory, browser_path):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, browser_path):
+    """``orgsim dashboard`` on a free port; yields its URL."""
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with dashboard(log) as (url, _):
+        assert f"open {url} in a browser" in log.read_text()  # the address is printed
+        yield url
 
 
 def week(clock) -> int:

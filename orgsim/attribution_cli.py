@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     from orgsim import attribution
-    from orgsim.cli import _prepare_out
+    from orgsim.atomic import prepare_folder
     from orgsim.errors import OrgsimError
     from orgsim.scenario import load_scenario
 
@@ -46,7 +46,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
                               f"this scenario has: {', '.join(scenario.organisations)}")
     attribution.measure_key(args.measure)  # fail before running anything
     out = Path(args.out or Path("out") / f"{Path(args.scenario).stem}-explain")
-    _prepare_out(out)
+    prepare_folder(out)
     result = attribution.explain(scenario, a, b, args.measure, folder=out / "hybrids", workers=workers)
     written = attribution.write(result, out)
     print(f"{args.scenario}: {result.b} minus {result.a} in {result.measure}, {len(scenario.seeds)} seeds "

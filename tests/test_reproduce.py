@@ -90,7 +90,7 @@ def _empty_manifest(folder):
 
 @pytest.mark.parametrize(("spoil", "options", "message"), [
     (shutil.rmtree, [], "manifest.json: no such file; is "),
-    (_empty_manifest, [], "manifest.json: not an orgsim sweep manifest (needs scenario, runs and versions)"),
+    (_empty_manifest, [], "manifest.json: not an orgsim sweep manifest (no fingerprint, runs and scenario)"),
     (None, ["--sample", "0"], "--sample '0' is not allowed; use a whole number >= 1"),
     (None, ["--workers", "two"], "--workers 'two' is not allowed; use a whole number >= 1"),
 ])

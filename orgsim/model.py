@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from orgsim import planning, teams
 from orgsim.agents import Member
+from orgsim.compat import mesa_seed_kwargs
 from orgsim.demands import TEAM, DemandBook
 from orgsim.design import OrgDesign, resolve
 from orgsim.environment import DemandEnvironment, EnvironmentConfig
@@ -113,7 +114,7 @@ class OrgModel(mesa.Model):
             )
         except ValidationError as err:
             raise OrgsimError(describe_validation_error(err)) from None
-        super().__init__(seed=seed)
+        super().__init__(**mesa_seed_kwargs(seed))
         env_rng, self.org_rng = self.rng.spawn(2)
         self.environment = env = DemandEnvironment(env_config, env_rng, total_capacity=members * float(capacity))
         self.capabilities = caps = env.capabilities

@@ -12,6 +12,7 @@ from scipy import stats
 from orgsim.cli import main
 from orgsim.errors import OrgsimError
 from orgsim.replications.march1991 import (
+    PUBLISHED_FIGURE1,
     MarchModel,
     MarchParams,
     Move,
@@ -26,14 +27,6 @@ from orgsim.replications.march1991 import (
     learn_code,
     socialise,
 )
-
-# Equilibrium code knowledge (score metric, closed system), 10,000-replication re-implementation of
-# March's Figure 1: {(p1, p2): knowledge}.
-PUBLISHED_FIGURE1 = {
-    (0.1, 0.1): 0.863, (0.5, 0.1): 0.799, (0.9, 0.1): 0.813,
-    (0.1, 0.5): 0.954, (0.5, 0.5): 0.811, (0.9, 0.5): 0.742,
-    (0.1, 0.9): 0.972, (0.5, 0.9): 0.840, (0.9, 0.9): 0.728,
-}
 
 
 def _row(table: pd.DataFrame, **where: float) -> pd.Series:

@@ -12,19 +12,17 @@ left out of the means), prints the Markdown tables and writes them into README.m
 from __future__ import annotations
 
 import argparse
-import re
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from itertools import product
 from pathlib import Path
 
 import numpy as np
 
+from orgsim.docblocks import write_blocks
 from orgsim.metrics import mean_ci
 from orgsim.model import OrgModel
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-START, END = "<!-- results:start -->", "<!-- results:end -->"
 REGIMES = ("clear", "complex", "chaotic")
 LOADS = (0.6, 0.8, 0.95)
 DESIGNS = ("siloed", "responsive")
@@ -81,14 +79,6 @@ def tables(results: dict) -> str:
                       "**Inside the organisations** (means over seeds)", "", *inside])
 
 
-def write_readme(text: str) -> None:
-    readme = README.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
-    if not pattern.search(readme):
-        sys.exit(f"{README}: no {START} ... {END} markers")
-    README.write_text(pattern.sub(lambda _: f"{START}\n{text}\n{END}", readme), encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--print", action="store_true", help="print the tables, leave README.md alone")
@@ -97,7 +87,7 @@ def main() -> None:
     text = tables(collect(args.workers))
     print(text)
     if not args.print:
-        write_readme(text)
+        write_blocks(README, {"results": text})
 
 
 if __name__ == "__main__":

@@ -353,6 +353,13 @@ class MarchModel(mesa.Model):
 # --- figure tables --------------------------------------------------------------------------------------
 
 FIGURE1_RATES = (0.1, 0.5, 0.9)
+#: Equilibrium code knowledge (score metric, closed system) of a 10,000-replication re-implementation of
+#: March's Figure 1: {(p1, p2): knowledge}. tests/test_march1991.py and docs/validation.md check against it.
+PUBLISHED_FIGURE1: dict[tuple[float, float], float] = {
+    (0.1, 0.1): 0.863, (0.5, 0.1): 0.799, (0.9, 0.1): 0.813,
+    (0.1, 0.5): 0.954, (0.5, 0.5): 0.811, (0.9, 0.5): 0.742,
+    (0.1, 0.9): 0.972, (0.5, 0.9): 0.840, (0.9, 0.9): 0.728,
+}
 FIGURE2_FAST = tuple(range(0, 51, 5))
 FIGURE4_TURNOVER = tuple(round(0.05 * i, 2) for i in range(11))
 FIGURE4_P1 = (0.1, 0.5, 0.9)

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 ASSETS   := .solara-assets
 
-.PHONY: demo test lint bench clean chromium assets lock
+.PHONY: demo test lint bench clean chromium assets lock validation
 
 # Installs are repeatable: every package of the dependency tree is pinned in constraints.txt (see `make lock`).
 $(STAMP): pyproject.toml constraints.txt
@@ -54,6 +54,10 @@ assets: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
+
+# docs/validation.md, its figures and the README's validation summary, from the current code (minutes).
+validation: $(STAMP)
+	$(PY) docs/scripts/validation.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

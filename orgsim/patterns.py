@@ -202,8 +202,8 @@ def curve_shape(x: Sequence[float], samples: np.ndarray, good_within: float = GO
     likewise). Shape: ``inverted U`` (interior peak, both ends below it), else ``U`` (interior trough,
     both ends above it), else ``rising`` (only the low-x end below the peak), ``falling`` (only the
     high-x end below it) or ``flat`` (neither).
-    ``good`` are the points whose mean is within ``good_within`` of the peak's mean; ``width`` their
-    share of the points. ``steeper_low`` (interior peaks only): the paired difference of the mean fall
+    ``good`` are the x whose mean is within ``good_within`` of the peak's mean; ``width`` their share
+    of the points. ``steeper_low`` (interior peaks only): the paired difference of the mean fall
     per unit of x from the peak to the low-x end minus that to the high-x end, with its t-interval.
     """
     x = np.asarray(x, dtype=float)
@@ -218,8 +218,8 @@ def curve_shape(x: Sequence[float], samples: np.ndarray, good_within: float = GO
     if shape != "inverted U" and 0 < v < len(x) - 1 and _t(y[:, 0] - y[:, v])[1] > 0 and _t(y[:, -1] - y[:, v])[1] > 0:
         shape = "U"
     good = mean >= mean[p] - good_within * abs(mean[p])
-    out = {"optimum": float(x[p]), "peak": float(mean[p]), "shape": shape, "good_low": float(x[good].min()),
-           "good_high": float(x[good].max()), "width": float(good.mean()),
+    out = {"optimum": float(x[p]), "peak": float(mean[p]), "shape": shape, "good": tuple(x[good].tolist()),
+           "width": float(good.mean()),
            "steeper_low": np.nan, "steeper_low_ci_low": np.nan, "steeper_low_ci_high": np.nan}
     if 0 < p < len(x) - 1:
         slopes = (y[:, p] - y[:, 0]) / (x[p] - x[0]) - (y[:, p] - y[:, -1]) / (x[-1] - x[p])
@@ -281,10 +281,12 @@ def little(runs: pd.DataFrame) -> Pattern:
 def kingman_pattern(runs: pd.DataFrame) -> Pattern:
     """Kingman: lead time convex in load below saturation, for each preset."""
     r = runs[runs.pattern == "kingman"]
-    rows, holds = [], []
+    rows, holds, numbers = [], [], []
     for design in PRESETS:
         res = kingman(r[r.design == design])
         holds.append(res["rises"] and res["convex"])
+        numbers.append(f"{design}: lead time {res['lead_time'][0]:.1f} to {res['lead_time'][-1]:.1f} ticks over loads "
+                       f"{res['loads'][0]:g}-{res['loads'][-1]:g}, curvature {res['curvature']:.1f}")
         rows.append({"design": design, "loads (WIP < 80 % of limit)": ", ".join(f"{x:g}" for x in res["loads"]),
                      "lead time": ", ".join(f"{x:.1f}" for x in res["lead_time"]),
                      "curvature": res["curvature"], "rises": res["rises"], "convex": res["convex"]})
@@ -300,7 +302,7 @@ def kingman_pattern(runs: pd.DataFrame) -> Pattern:
         "lead time in load has positive curvature; agrees if it holds for both presets, partly for one, "
         "disagrees for none.",
         share_verdict(holds),
-        "; ".join(f"{row['design']}: curvature {row['curvature']:.1f}" for row in rows), table)
+        "; ".join(numbers), table)
 
 
 def structure_curves(runs: pd.DataFrame) -> pd.DataFrame:
@@ -433,8 +435,11 @@ def lawrence_lorsch(runs: pd.DataFrame) -> Pattern:
         "both if both are >= 0.5. In each turbulent world it holds if the best combining cell beats the best "
         "other cell (paired 95 % t-interval above 0); agrees if it holds in every turbulent world, partly in "
         "some, disagrees in none (the stable world is shown for contrast).",
-        share_verdict(holds), "; ".join(f"{row['world']}: best {row['best (fluidity, specialisation)']}, "
-                                        f"{row['combining - not combining (paired)']}" for row in rows),
+        share_verdict(holds),
+        "best (fluidity, specialisation): " + ", ".join(f"{row['world']} {row['best (fluidity, specialisation)']}"
+                                                       for row in rows)
+        + "; best combining minus best other: " + ", ".join(
+            f"{row['world']} {row['combining - not combining (paired)']}" for row in rows if row["world"] != STABLE),
         table, "difference: paired t-interval over seeds")
     pattern.table.attrs["grid"] = grid
     return pattern

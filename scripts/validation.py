@@ -4,7 +4,7 @@
 
 Prints, per preset: Little's law (mean WIP against accepted arrival rate x (time in system - 1)) in a
 complex world, and lead time against load in a clear world with the second differences that make it
-convex. Other published patterns (docs/validation.md) are to follow model v2.
+convex. docs/scripts/validation.py checks these and the other published patterns for docs/validation.md.
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ def test_range_of_good_structures_and_its_width():
     curve = np.array([0.0, 5.0, 9.5, 10.0, 9.2, 8.0, 5.0, 2.0, 0.0]) + 100.0
     result = P.curve_shape(X, np.tile(curve, (4, 1)) + np.arange(4)[:, None], good_within=0.02)
     # Means are the curve + 1.5; peak 111.5, within 2 % is >= 109.27: 0.25 to 0.625 (109.5, 110, 109.2, 108 + 1.5).
-    assert (result["good_low"], result["good_high"], result["width"]) == (0.25, 0.625, 4 / 9)
+    assert (result["good"], result["width"]) == ((0.25, 0.375, 0.5, 0.625), 4 / 9)
 
 
 def test_steeper_fall_towards_less_structure_is_measured_from_the_peak():

@@ -113,8 +113,9 @@ def block_davis(runs: pd.DataFrame, ps: list[P.Pattern]) -> str:
     shape = pd.DataFrame({
         "world": curves.world, "shape": curves["shape"], "optimum coupling": curves.optimum,
         "best mean value": curves.peak,
-        "good range (within 10 %)": [f"{a:g}-{b:g} ({w:.0%})" for a, b, w in zip(
-            curves.good_low, curves.good_high, curves.width, strict=True)],
+        f"couplings within {P.GOOD_WITHIN:.0%} of the best": [
+            ", ".join(f"{g:g}" for g in good) + f" ({w:.0%})"
+            for good, w in zip(curves.good, curves.width, strict=True)],
         "steeper towards less structure (paired)": [
             "-" if np.isnan(m) else _ci(m, lo, hi) for m, lo, hi in zip(
                 curves.steeper_low, curves.steeper_low_ci_low, curves.steeper_low_ci_high, strict=True)]})
@@ -282,7 +283,9 @@ def figures(runs: pd.DataFrame, patterns: Sequence[P.Pattern]) -> None:
         g = r[r.world == c.world]
         xs = sorted(g.coupling.unique())
         _band(ax, xs, [g[g.coupling == x].value.to_numpy() for x in xs], "value")
-        ax.axvspan(c.good_low - 0.03, c.good_high + 0.03, color="green", alpha=0.1, label="within 10 % of best")
+        for i, g in enumerate(c.good):
+            ax.axvspan(g - 0.03, g + 0.03, color="green", alpha=0.15,
+                       label=f"within {P.GOOD_WITHIN:.0%} of best" if i == 0 else None)
         ax.axvline(c.optimum, color="green", lw=1)
         ax.set(title=f"{c.world}: {c.shape}", xlabel="coupling (0 responsive, 1 silo'd)")
     np.atleast_1d(axes)[0].set_ylabel("value delivered per tick")

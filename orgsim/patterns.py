@@ -335,7 +335,8 @@ def davis(runs: pd.DataFrame) -> list[Pattern]:
                 "Performance is an inverted U in the amount of structure.",
                 f"{axis}; per world, the shape rule of the curve (interior peak with both ends below it, paired "
                 "95 % t-intervals); agrees if an inverted U in every world, partly in some, disagrees in none.",
-                share_verdict([s == "inverted U" for s in curves["shape"]]), shapes, curves),
+                share_verdict([s == "inverted U" for s in curves["shape"]]), shapes, curves,
+                "ends against the peak (and the trough): paired t-intervals over seeds"),
         Pattern("davis-optimum", "Davis et al.: optimum moves to less structure", source,
                 "More unpredictability moves the optimal amount of structure towards less structure.",
                 "the coupling of the highest mean, in worlds ordered by unpredictability: agrees if it never rises "
@@ -354,7 +355,8 @@ def davis(runs: pd.DataFrame) -> list[Pattern]:
                 "of coupling from the peak to coupling 0 minus that to coupling 1 (95 % t-interval over seeds); "
                 "it holds if the interval is above 0; agrees if it holds in every such world, partly in some, "
                 "disagrees in none, not testable if no world has an interior peak.",
-                share_verdict(steeper), asym or "no world with an interior peak", curves),
+                share_verdict(steeper), asym or "no world with an interior peak", curves,
+                "difference in steepness: paired t-interval over seeds"),
     ]
 
 
@@ -566,7 +568,8 @@ def march(figure1: pd.DataFrame, published: dict[tuple[float, float], float], to
         f"point is within {tolerance} of them, disagrees otherwise (tests/test_march1991.py checks this and the "
         "paper's other results).",
         AGREES if errors and worst < tolerance else DISAGREES,
-        f"largest deviation from the published Figure 1 {worst:.3f} over {len(errors)} points", figure1)
+        f"largest deviation from the published Figure 1 {worst:.3f} over {len(errors)} points", figure1,
+        "replication: t-intervals over replications")
 
 
 PATTERNS: tuple[Callable[[pd.DataFrame], Pattern | list[Pattern]], ...] = (

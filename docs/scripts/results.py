@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from orgsim.docblocks import write_blocks
+from orgsim.docblocks import markers, write_blocks
 from orgsim.metrics import mean_ci
 from orgsim.model import OrgModel
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+START, END = markers("results")
 REGIMES = ("clear", "complex", "chaotic")
 LOADS = (0.6, 0.8, 0.95)
 DESIGNS = ("siloed", "responsive")

@@ -600,6 +600,7 @@ UNITS: dict[str, str] = {
     "frontier_capabilities": "count", "frontier_announcements": "list of ticks", "load": "work offered / capacity",
     "value_spread": "s.d. of log value", "promise": "ticks", "followup_chance": "probability",
     "followup_work": "work units", "layer_coupling": "index (0 = independent)",
+    "frontier_fails": "probability", "frontier_uptake": "probability", "patience": "ticks",
     "team_cover": "skill 0-1", "memory": "ticks", "planning_cost": "share of capacity / re-plan",
     "probing": "probability", "knowledge_transfer": "share of gap / tick", "standardisation": "index 0-1",
     "drift": "per tick (see text)", "shock_rate": "1 / tick", "shock_magnitude": "share 0-1",

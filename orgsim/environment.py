@@ -161,6 +161,11 @@ class EnvironmentConfig(_Strict):
         default=0.5, ge=0.0, le=2.0, description="s.d. of the log value of a demand type (mean value = "
         "work_per_demand value units per demand), drawn independently of its work.",
     )
+    wage: float = Field(
+        default=0.5, ge=0.0, le=100.0, description="What a unit of capacity costs the organisation per tick, "
+        "in value units (a demand's customer work is worth about one value unit a work unit): prices the "
+        "cost columns of the organisation's margin.",
+    )
     regulated_share: float = Field(default=0.3, ge=0.0, le=1.0, description="Share of types regulated.")
     deadline: int = Field(default=60, ge=1, le=100_000, description="Ticks after arrival a demand expires.")
     promise: int = Field(

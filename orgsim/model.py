@@ -209,6 +209,7 @@ class OrgModel(mesa.Model):
         row.update(delivered)
         exploring = self._learn(scouting * available[:, None])
         shocks = sum(1 for _ in takewhile(lambda shock: shock[0] == t, reversed(env.shock_log)))
+        row.update(self._costs(coordination_share=row["coordination_overhead"], meetings=meetings))
         row.update({
             "internal_rework": rework_work / max(row["work_done"], 1e-9),
             "planning_overhead": min(1.0, d.planning_cost * meetings),
@@ -220,6 +221,19 @@ class OrgModel(mesa.Model):
         self._record(row, arrivals.types, exploring)
         self.onboarding = np.maximum(self.onboarding - 1, 0)
         self.tick += 1
+
+    def _costs(self, coordination_share: float, meetings: int) -> dict[str, float]:
+        """This tick's wage bill (``wage`` x capacity) split by where the time went (value units)."""
+        wage, total = self.environment.config.wage, float(self.capacity.sum())
+        onboarding = float(self.capacity[self.onboarding > 0].sum())
+        replanning = (total - onboarding) * min(1.0, self.design.planning_cost * meetings)
+        coordination = coordination_share * total
+        return {
+            "cost_capacity": wage * (total - onboarding - replanning - coordination),
+            "cost_coordination": wage * coordination,
+            "cost_replanning": wage * replanning,
+            "cost_restructuring": wage * onboarding,
+        }
 
     def run(self, ticks: int) -> OrgModel:
         """Run ``ticks`` more ticks (>= 0) and return the model."""

@@ -596,6 +596,7 @@ UNITS: dict[str, str] = {
     "demand_types": "count", "arrival_rate": "demands / tick", "work_per_demand": "work units",
     "work_min": "work units", "work_max": "work units",
     "size_spread": "s.d. of log size", "regulated_share": "share of types", "deadline": "ticks",
+    "wage": "value units / capacity unit / tick",
     "value_decay": "share / tick", "layers": "table", "shocks": "list of tables",
     "frontier_capabilities": "count", "frontier_announcements": "list of ticks", "load": "work offered / capacity",
     "value_spread": "s.d. of log value", "promise": "ticks", "followup_chance": "probability",

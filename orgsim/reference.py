@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from orgsim.demands import FIXED, TEAM
-from orgsim.work import EPS, _discover, _hand_off, phase_of
+from orgsim.work import finish_work, phase_of
 
 if TYPE_CHECKING:
     from orgsim.agents import Member
@@ -183,16 +183,4 @@ def work(model: OrgModel, t: int, produce: np.ndarray) -> dict[str, Any]:
             worked[m.index, k] += produce[m.index] * (done_in[k] / capacity[k])
 
     fixed_rows = (book.stream == FIXED) & (book.ready_at <= t)
-    book.remaining -= progress
-    book.remaining[book.remaining < EPS] = 0.0
-    model.worked = worked / model.capacity[:, None]
-    found = _discover(model, progress)
-    rework = _hand_off(model, t, phase, fixed_rows, progress)
-    return {
-        "work_done": float(progress.sum()),
-        "rework_created": rework,
-        "coordination_overhead": coordination / float(model.capacity.sum()),
-        "hidden_found": found,
-        "_progress": progress.sum(axis=1),
-        "_rework_share": book.rework_share.copy(),
-    }
+    return finish_work(model, t, progress, worked, coordination, phase, fixed_rows)

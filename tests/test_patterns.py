@@ -133,20 +133,18 @@ def _exploration(gain: dict[str, dict[float, float]], seeds: int = 6) -> pd.Data
 
 
 def test_exploration_verdicts_follow_their_rules():
-    shares = P.EXPLORATION
-    falls = _exploration({"clear": dict(zip(shares, (0, -1, -2, -4), strict=True)),
-                          "new, 0.3": dict(zip(shares, (0, 1, 2, 1), strict=True)),
-                          "new, 0.6": dict(zip(shares, (0, 1, 2, 1), strict=True)),
-                          "new, 1.0": dict(zip(shares, (0, 1, 0.5, 0), strict=True))})
+    def gains(*values: float) -> dict[float, float]:
+        return dict(zip(P.EXPLORATION, values, strict=True))
+
+    falls = _exploration({"clear": gains(0, -1, -3), "new, 0.3": gains(0, 1, 2), "new, 0.6": gains(0, 1, 2),
+                          "new, 1.0": gains(0, 1, 0)})
     stable, new, posen = P.exploration(falls)
     assert (stable.verdict, new.verdict, posen.verdict) == (P.AGREES, P.AGREES, P.AGREES)
-    assert new.table["best share"].tolist() == [0, 0.1, 0.1, 0.05]
-    never = _exploration({w: dict(zip(shares, (0, -1, -2, -4), strict=True)) for w in ("clear", "n1", "n2")})
+    assert new.table["best share"].tolist() == [0, 0.15, 0.15, 0.05]
+    never = _exploration({w: gains(0, -1, -3) for w in ("clear", "n1", "n2")})
     stable, new, posen = P.exploration(never)
     assert (stable.verdict, new.verdict, posen.verdict) == (P.AGREES, P.DISAGREES, P.UNTESTABLE)
-    rises = _exploration({"clear": dict(zip(shares, (0, -1, -2, -4), strict=True)),
-                          "n1": dict(zip(shares, (0, 1, 0, 0), strict=True)),
-                          "n2": dict(zip(shares, (0, 0, 1, 0), strict=True))})
+    rises = _exploration({"clear": gains(0, -1, -3), "n1": gains(0, 1, 0), "n2": gains(0, 0, 1)})
     assert P.exploration(rises)[2].verdict == P.DISAGREES
 
 
@@ -155,7 +153,7 @@ def test_lawrence_lorsch_verdict_follows_its_rule():
 
     def runs(best: tuple[float, float]) -> pd.DataFrame:
         rows = []
-        for world in P.CONTRAST_WORLDS:
+        for world in P.TURBULENT_WORLDS:
             for seed in range(6):
                 base = 20 + rng.normal(0, 4)
                 rows += [{"pattern": "hybrid", "world": world, "fluidity": f, "specialisation": s, "seed": seed,

@@ -3,8 +3,8 @@
 Runs every experiment of ``orgsim.patterns`` on paired seeds (local processes) and March's Figure 1,
 records the runs in ``docs/data/validation-runs.csv`` and ``docs/data/validation-march1991.csv``,
 computes each pattern's table and verdict, writes them into docs/validation.md and README.md between
-``<!-- validation-...:start/end -->`` markers, and draws ``docs/img/validation-*.png``. About 6-9
-minutes on a busy 2-core machine at the defaults (6 seeds x 300 ticks x 60 members).
+``<!-- validation-...:start/end -->`` markers, and draws ``docs/img/validation-*.png``. About 6-8
+minutes on a busy 2-core machine at the defaults (6 paired seeds x 250 ticks x 50 members).
 
     .venv/bin/python docs/scripts/validation.py                # run everything, rewrite the docs
     .venv/bin/python docs/scripts/validation.py --from-runs    # rewrite the docs from the recorded runs
@@ -137,12 +137,12 @@ def block_burns_stalker(runs: pd.DataFrame, ps: list[P.Pattern]) -> str:
 def block_lawrence_lorsch(runs: pd.DataFrame, ps: list[P.Pattern]) -> str:
     grid = ps[0].table.attrs["grid"]
     wide = grid.pivot_table(index=["fluidity", "specialisation"], columns="world", values="value", sort=False)
-    wide = wide[[w for w in P.CONTRAST_WORLDS if w in wide.columns]].reset_index()
+    wide = wide[[w for w in P.TURBULENT_WORLDS if w in wide.columns]].reset_index()
     return "\n\n".join([_verdicts(ps), markdown(ps[0].table, {"best mean": "{:.1f}"}),
-                        "Mean value delivered per tick of every cell:",
+                        "Mean value delivered per tick of every cell (the responsive preset's other levers):",
                         markdown(wide, {"fluidity": "{:g}", "specialisation": "{:g}",
-                                        **{w: "{:.1f}" for w in P.CONTRAST_WORLDS}}),
-                        _figure("lawrence-lorsch", "Value over fluidity and specialisation in three worlds")])
+                                        **{w: "{:.1f}" for w in P.TURBULENT_WORLDS}}),
+                        _figure("lawrence-lorsch", "Value over fluidity and specialisation in two turbulent worlds")])
 
 
 def _dominant(causes: pd.DataFrame) -> str:

@@ -71,6 +71,7 @@ class Case:
 
 _NO_REPLANS = {"cadence": {"operations": 10_000, "process": 10_000, "structure": 10_000, "strategy": 10_000}}
 _TEAMS = {**SILOED_MANAGEMENT, **RESPONSIVE_STRUCTURE}
+_NO_HANDOFF = {"handoff_delay": 0, "handoff_error": 0.0}
 _EXPLORE = {"ticks": 260, "warmup": 150}
 
 CASES: tuple[Case, ...] = (
@@ -82,6 +83,8 @@ CASES: tuple[Case, ...] = (
          "clear", "-"),
     Case("waiting for cover (patience)", "responsive", {}, {"patience": 0}, "overloaded", "+"),
     Case("waiting for cover (patience)", "siloed", {}, {"patience": 0}, "clear", "0"),
+    Case("team hand-overs", "responsive", {}, _NO_HANDOFF, "complex", "-"),
+    Case("team hand-overs", "responsive", {"patience": 0}, {"patience": 0, **_NO_HANDOFF}, "complex", "~"),
     Case("specialists' efficiency", "siloed", {"specialisation": 1.0}, {"specialisation": 0.3}, "clear", "+",
          "mean_proficiency"),
     Case("coordination cost by headcount", "responsive", {}, {"coordination_cost": 0.0}, "clear", "+",

@@ -48,7 +48,7 @@ from orgsim.metrics import (
 from orgsim.planning import apportion
 from orgsim.rows import any_positive, row_max, row_sum
 from orgsim.sensing import Sensor
-from orgsim.work import deliver, do_work, phase_of
+from orgsim.work import deliver, do_work, hand_over, phase_of
 
 Engine = Literal["vectorised", "agents"]
 
@@ -195,7 +195,7 @@ class OrgModel(mesa.Model):
         self.moves = 0
         meetings = planning.replan(self, t)
         row = intake(self, arrivals, t)
-        churn = self._assemble(t)
+        churn, handover_rework = self._assemble(t)
         available = self.capacity * (self.onboarding == 0) * max(0.0, 1.0 - d.planning_cost * meetings)
         scouting = self._scouts()
         produce = available * ~any_positive(scouting)
@@ -204,7 +204,7 @@ class OrgModel(mesa.Model):
         rework_work = float(progress @ rework_share)
         row["queued"] = float((progress <= 0).sum())
         delivered = deliver(self, t)
-        worked["rework_created"] += delivered.pop("rework_created")
+        worked["rework_created"] += delivered.pop("rework_created") + handover_rework
         row.update(worked)
         row.update(delivered)
         exploring = self._learn(scouting * available[:, None])
@@ -243,14 +243,16 @@ class OrgModel(mesa.Model):
         return self
 
     # --- teams and work (vectorised, or one agent at a time) ----------------------------------
-    def _assemble(self, t: int) -> float:
-        """Members leave and join teams (``orgsim.teams``). Returns the share of members who moved."""
+    def _assemble(self, t: int) -> tuple[float, float]:
+        """Members leave and join teams (``orgsim.teams``); demands their whole team left are handed over
+        (``orgsim.work.hand_over``). Returns the share of members who moved and the rework created."""
         if self.engine == "agents":
             from orgsim.reference import assemble
 
             return assemble(self, t)
         d, book = self.design, self.demands
         before = self.team.copy()
+        rework = 0.0
         cover = teams.cover_bits(self.skills, d.team_cover)
         is_team = book.stream == TEAM
         left_bits = teams.work_bits(self._team_work(book.remaining))
@@ -264,6 +266,13 @@ class OrgModel(mesa.Model):
             out = teams.leavers(self.team, cover, book.uid, left_bits, is_team, on_left, rows=rows,
                                 waited=book.stalled >= d.patience)
             self.team[out] = teams.NO_TEAM
+            if out.any():
+                staffed = rows >= 0
+                before_n = np.bincount(rows[staffed], minlength=len(book))
+                after_n = np.bincount(rows[staffed & ~out], minlength=len(book))
+                emptied = np.flatnonzero((before_n > 0) & (after_n == 0) & is_team & (left_bits != 0)
+                                         & (book.ready_at <= t))
+                rework = hand_over(self, t, emptied)
         free = self.fluid & (self.team == teams.NO_TEAM) & (self.onboarding == 0)
         ready = is_team & (book.ready_at <= t) & (left_bits != 0)
         asking = np.flatnonzero(ready)
@@ -285,7 +294,7 @@ class OrgModel(mesa.Model):
                 self.team[members] = book.uid[alone[which]]
         if len(book):
             book.stalled = teams.waiting(book.stalled, ready, self._covering(cover, left_bits))
-        return float((self.team != before).mean())
+        return float((self.team != before).mean()), rework
 
     def _covering(self, cover: np.ndarray, left_bits: np.ndarray) -> np.ndarray:
         """(D,) demands where some team-mate covers some of the work left (``left_bits``)."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from orgsim.demands import FIXED, TEAM
-from orgsim.work import finish_work, phase_of
+from orgsim.work import finish_work, hand_over, phase_of
 
 if TYPE_CHECKING:
     from orgsim.agents import Member
@@ -33,8 +33,8 @@ def _team_caps(model: OrgModel, row: int) -> set[int]:
 
 
 def assemble(model: OrgModel, t: int) -> float:
-    """Rules 1-4 of ``orgsim.teams``, one member and one demand at a time. Returns the share of members
-    who joined or left a team."""
+    """Rules 1-4 of ``orgsim.teams`` and ``orgsim.work.hand_over``, one member and one demand at a time.
+    Returns the share of members who joined or left a team and the rework hand-overs created."""
     book, cover, patience = model.demands, model.design.team_cover, model.design.patience
     before = model.team.copy()
     row_of = {int(uid): r for r, uid in enumerate(book.uid)}
@@ -44,6 +44,7 @@ def assemble(model: OrgModel, t: int) -> float:
     # 1. Leaving.
     idle_by_team: dict[int, list[Member]] = {}
     busy_teams: set[int] = set()
+    staffed_before = {row_of[m.team] for m in members if m.team is not None and m.team in row_of}
     for m in members:
         if m.team is None:
             continue
@@ -64,6 +65,12 @@ def assemble(model: OrgModel, t: int) -> float:
         for m in idle:
             if m is not stays:
                 model.team[m.index] = -1
+
+    # A demand its whole team left, with team work left, is handed over.
+    staffed_after = {row_of[m.team] for m in members if m.team is not None and m.team in row_of}
+    emptied = [r for r in sorted(staffed_before - staffed_after)
+               if book.stream[r] == TEAM and book.ready_at[r] <= t and _team_caps(model, r)]
+    rework = hand_over(model, t, np.asarray(emptied, dtype=np.int64))
 
     # 2. Recruiting, in passes.
     free = [m for m in members if m.fluid and m.team is None and m.onboarding == 0]
@@ -114,7 +121,7 @@ def assemble(model: OrgModel, t: int) -> float:
         mates = [m for m in members if m.team == int(book.uid[r])]
         covered = any(_covers(m, cover) & _team_caps(model, r) for m in mates)
         book.stalled[r] = 0 if covered else book.stalled[r] + 1
-    return float((model.team != before).mean())
+    return float((model.team != before).mean()), rework
 
 
 def _bits(kind: frozenset[int]) -> int:

@@ -7,9 +7,10 @@ the work:
    on to a compliance gate). It also leaves when no capability it *covers* (skill >= ``team_cover``)
    has work left in the demand, so that the demand can recruit someone who does. If that would leave
    the demand with nobody, the member still leaves while the demand has waited fewer than
-   ``patience`` ticks for cover (someone who covers it may soon be free); once it has waited that
-   long, the team-mate with most skill in the remaining work stays (and learns it by doing). A member
-   who leaves is free.
+   ``patience`` ticks for cover (someone who covers it may soon be free), and the demand is handed
+   over (``orgsim.work.hand_over``: a delay, and what the team knew may be lost); once it has waited
+   that long, the team-mate with most skill in the remaining work stays (and learns it by doing). A
+   member who leaves is free.
 2. **Recruiting.** A ready demand of the team stream with work left in a capability that no team-mate
    covers asks for a free member, in passes. In each pass every such demand names the *kind* of free
    member it wants most: the kind whose covered capabilities overlap its uncovered ones most, and

@@ -18,6 +18,11 @@ Rules, each tick, for ready demands (not waiting on a hand-off):
   information is lost and ``rework_fraction`` of the finished step's planned work comes back to it.
   A department's *routine* in a demand type grows with each step it finishes for it and halves when
   a delivery of that type misses work (the work has changed).
+* **Team hand-overs.** A team demand left with nobody while work remains (its last member left it to
+  wait for cover, ``orgsim.teams``) is handed over like a department hand-off: it waits
+  ``handoff_delay`` ticks, and with chance ``handoff_error`` what the team knew is lost
+  (``rework_fraction`` of the planned work of the largest capability it finished comes back). A team
+  that keeps one member while others come and go keeps what it knows.
 * **Gate.** A demand that enters the compliance unit of a gate is checked there: missed compliance
   work is found, and redone with ``rework_fraction`` on top.
 * **Delivery.** A demand with no work left is delivered, unless it still has hidden work: then the
@@ -195,6 +200,21 @@ def _hand_off(model: OrgModel, t: int, phase_before: np.ndarray, fixed_rows: np.
         book.add_rework(at_gate, hidden)
         rework += float(hidden.sum())
     return rework
+
+
+def hand_over(model: OrgModel, t: int, rows: np.ndarray) -> float:
+    """Team hand-overs: demands ``rows`` (ascending) whose whole team left while team work remains wait
+    ``handoff_delay`` ticks for the next team, and with chance ``handoff_error`` (no routine in teams)
+    what the team knew is lost: ``rework_fraction`` of the planned work of the largest capability it
+    finished comes back. Returns the rework created (work units)."""
+    book = model.demands
+    if len(rows) == 0:
+        return 0.0
+    book.ready_at[rows] = t + model.design.handoff_delay
+    finished = (book.remaining[rows] <= 0) & (book.planned[rows] > 0)
+    step = np.argmax(np.where(finished, book.planned[rows], -1.0), axis=1)
+    done = finished.any(axis=1)
+    return _lose(model, rows[done], step[done], routine=False)
 
 
 def _lose(model: OrgModel, rows: np.ndarray, step: np.ndarray, routine: bool) -> float:

@@ -457,9 +457,10 @@ def test_schedule_in_the_odd_is_the_order_of_the_code(doc):
         ("self._move_template(", "`DemandEnvironment._move_template`"),
         ("self._flip_rules(", "`DemandEnvironment._flip_rules`")])
     _same_order(inspect.getsource(model_mod.OrgModel._assemble), schedule, [
-        ("teams.leavers(", "`teams.leavers`"), ("teams.recruit(", "`teams.recruit`"),
-        ("teams.start_alone(", "`teams.start_alone`")])
-    _same_order(inspect.getsource(work_mod.do_work), schedule, [
+        ("teams.leavers(", "`teams.leavers`"), ("hand_over(", "`work.hand_over`"),
+        ("teams.recruit(", "`teams.recruit`"), ("teams.start_alone(", "`teams.start_alone`"),
+        ("teams.waiting(", "`teams.waiting`")])
+    _same_order(inspect.getsource(work_mod.finish_work), schedule, [
         ("_discover(", "`work._discover`"), ("_hand_off(", "`work._hand_off`")])
     assert "for layer in MANAGEMENT_LAYERS" in inspect.getsource(planning_mod.due_layers)
     assert ", then ".join(design_mod.MANAGEMENT_LAYERS) in schedule, "management layers out of order"

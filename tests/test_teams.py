@@ -152,3 +152,26 @@ def test_breadth_keeps_teams_small_in_a_running_model(specialisation, expected_s
         busy = ts[ts.teams > 0]
         sizes[spec] = float((busy.team_size * busy.teams).sum() / busy.teams.sum())
     assert (sizes[specialisation] < sizes[1.0]) == expected_smaller
+
+
+def test_a_demand_its_whole_team_left_is_handed_over():
+    """work.hand_over: the demand waits handoff_delay ticks; with handoff_error 1 the team's knowledge is
+    lost and rework_fraction of the planned work of its largest finished capability comes back."""
+    from orgsim.work import hand_over
+
+    model = OrgModel("responsive", {"regime": "complex"}, members=30, seed=2, handoff_error=1.0,
+                     handoff_delay=3, rework_fraction=0.5).run(40)
+    book = model.demands
+    finished = (book.remaining <= 0) & (book.planned > 0)
+    rows = np.flatnonzero(finished.any(axis=1) & (book.remaining.sum(axis=1) > 0))
+    assert len(rows) >= 2
+    before = book.remaining[rows].copy()
+    step = np.argmax(np.where(finished[rows], book.planned[rows], -1.0), axis=1)
+    expected = 0.5 * book.planned[rows, step]
+    created = hand_over(model, 40, rows)
+    assert (book.ready_at[rows] == 43).all()
+    assert created == pytest.approx(expected.sum())
+    np.testing.assert_allclose(book.remaining[rows, step], before[np.arange(len(rows)), step] + expected)
+    other = np.ones_like(before, dtype=bool)
+    other[np.arange(len(rows)), step] = False
+    np.testing.assert_array_equal(book.remaining[rows][other], before[other])

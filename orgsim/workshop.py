@@ -230,21 +230,23 @@ def after_shocks(result: Comparison, a: str = "siloed", b: str = "responsive") -
 
 
 # --- recovery against the no-shock twin ------------------------------------------------------------------
-def recovery_table(result: Comparison, measure: str = "value_delivered") -> pd.DataFrame:
-    """Per scheduled shock and organisation, recovery of ``measure`` against the no-shock twin
-    (``orgsim.recovery``): shocks not hit / recovered / not recovered in the window, the Kaplan-Meier median
-    days to recover [95 % CI], the deepest loss and the loss summed over the window, mean [95 % CI]."""
-    records = result.recovery[result.recovery.measure == measure]
-    summary = recovery.summarise(records, by=("organisation",))
+def recovery_table(result: Comparison | pd.DataFrame, measure: str = "value_delivered", key: str = "shock",
+                   late: str = "not recovered in time") -> pd.DataFrame:
+    """Per shocked layer and organisation, recovery of ``measure`` against the no-shock twin (``orgsim.recovery``
+    records, or a Comparison's): shocks not hit / recovered / ``late`` (censored at the window's end), the
+    Kaplan-Meier median days to recover [95 % CI], the deepest loss per day and the loss summed over the window,
+    mean [95 % CI]."""
+    records = result.recovery if isinstance(result, Comparison) else result
+    summary = recovery.summarise(records[records.measure == measure], by=("organisation",))
     rows = []
     for r in summary.itertuples(index=False):
         med = recovery.Median(r.median, r.ci_low, r.ci_high, r.recovered, r.censored)
-        rows.append({"shock": r.layer, "organisation": NAMES.get(r.organisation, r.organisation),
-                     "not hit": r.not_hit, "recovered": r.recovered, "not recovered in time": r.censored,
+        rows.append({key: r.layer, "organisation": NAMES.get(r.organisation, r.organisation),
+                     "not hit": r.not_hit, "recovered": r.recovered, late: r.censored,
                      "median days to recover [95 % CI]": med.text(r.longest),
                      "deepest loss per day": f"{r.depth:.1f} [{r.depth_ci_low:.1f}, {r.depth_ci_high:.1f}]",
                      "loss summed over the window": f"{r.area:.0f} [{r.area_ci_low:.0f}, {r.area_ci_high:.0f}]"})
-    return pd.DataFrame(rows).set_index(["shock", "organisation"])
+    return pd.DataFrame(rows).set_index([key, "organisation"])
 
 
 def recovery_sentences(result: Comparison, measure: str = "value_delivered") -> str:

@@ -25,7 +25,7 @@ from orgsim.experiment import Comparison, collect, run_one
 from orgsim.metrics import moving_average
 from orgsim.plotting import colour
 from orgsim.scenario import Scenario
-from orgsim.workshop import NAMES, PRESETS, Size, run, said, scenario, who_wins
+from orgsim.workshop import NAMES, PRESETS, Size, recovery_table, run, said, scenario, who_wins
 
 LAYERS = ("needs", "technology", "rules")
 PACES = ("fast", "slower", "slowest")
@@ -128,17 +128,8 @@ def layer_recovery(organisations: dict[str, Any] | None = None, size: Size | Non
 
 
 def recovery_summary(runs: LayerRuns, measure: str = "value_delivered") -> pd.DataFrame:
-    """Per layer and organisation: shocks not hit, recovered and not recovered by the end, the Kaplan-Meier
-    median days to recover [95 % CI], and the value lost against the twin (mean [95 % CI])."""
-    table = recovery.summarise(runs.records[runs.records.measure == measure], by=("organisation",))
-    rows = []
-    for r in table.itertuples(index=False):
-        med = recovery.Median(r.median, r.ci_low, r.ci_high, r.recovered, r.censored)
-        rows.append({"layer": r.layer, "organisation": NAMES.get(r.organisation, r.organisation),
-                     "not hit": r.not_hit, "recovered": r.recovered, "not recovered by the end": r.censored,
-                     "median days to recover [95 % CI]": med.text(r.longest),
-                     "loss summed to the end": f"{r.area:.0f} [{r.area_ci_low:.0f}, {r.area_ci_high:.0f}]"})
-    return pd.DataFrame(rows).set_index(["layer", "organisation"])
+    """Per layer and organisation: ``orgsim.workshop.recovery_table`` of the runs against their twins."""
+    return recovery_table(runs.records, measure, key="layer", late="not recovered by the end")
 
 
 def days_text(runs: LayerRuns, layer: str, org: str, measure: str = "value_delivered") -> str:

@@ -3,7 +3,7 @@
 Runs every notebook top to bottom at its default size (as a facilitator's dry run does) in a fresh
 kernel of this interpreter, times it, and collects what each code cell prints (every figure helper of
 orgsim.workshop prints its title, the finding in words). Writes a Markdown block into docs/workshop.md
-between the ``<!-- workshop:start -->`` and ``<!-- workshop:end -->`` markers. About 10 minutes on 2 busy cores.
+between the ``<!-- workshop:start -->`` and ``<!-- workshop:end -->`` markers. About 11 minutes on 2 busy cores.
 
     .venv/bin/python docs/scripts/workshop.py            # run, print, rewrite docs/workshop.md
     .venv/bin/python docs/scripts/workshop.py --print    # run and print only

@@ -357,9 +357,12 @@ GROUP_WORDS = {
 }
 
 
-def attribute(environment: dict[str, Any], size: Size | None = None, workers: int = 2) -> attribution.Attribution:
+def attribute(environment: dict[str, Any], size: Size | None = None,
+              workers: int | None = None) -> attribution.Attribution:
     """Responsive minus machine in value per day in ``environment``, attributed to lever groups (Shapley
-    values over every hybrid of the two presets, paired seeds; ``orgsim.attribution.explain``)."""
+    values over every hybrid of the two presets, paired seeds; ``orgsim.attribution.explain``), on
+    ``workers`` processes (default 2; in quick mode 1, in this process: starting a pool costs more there)."""
+    workers = workers or (1 if quick() else 2)
     ticks = 500 if environment.get("shocks") else 400
     return attribution.explain(scenario(environment, None, ticks, size), "siloed", "responsive",
                                workers=workers, progress=False)

@@ -320,6 +320,11 @@ def test_org_view_draws_departments_with_their_queues_and_teams_that_change():
         teams = responsive["team"][responsive["team"] != NO_TEAM]
         assert len(teams) and np.isin(teams, right.demands.uid[right.demands.stream == TEAM]).all()
         assert len(view.sides[1].demands.get_offsets()) == len(np.unique(teams))
+        # One shaded disc per team, centred on its demand, larger for a larger team.
+        hulls = view.sides[1].hulls
+        np.testing.assert_array_equal(hulls.get_offsets(), view.sides[1].demands.get_offsets())
+        sizes = np.unique(teams, return_counts=True)[1]
+        assert (np.diff(hulls.get_sizes()[np.argsort(sizes, kind="stable")]) >= 0).all()
         # Each member in a team is drawn nearest to its own team's demand.
         xy, demands = view.sides[1].dots.get_offsets(), view.sides[1].demands.get_offsets()
         nearest = np.argmin(np.linalg.norm(xy[:, None] - demands[None], axis=2), axis=1)
@@ -330,6 +335,11 @@ def test_org_view_draws_departments_with_their_queues_and_teams_that_change():
                                                 view.caption).groups())
         new_teams = len(set(np.unique(teams)) - {t for _, t in pairs[-2]}) if len(pairs) > 1 else teams_now
         assert (teams_now, formed) == (len(np.unique(teams)), new_teams)
+    # Hand-offs: one arrow between consecutive staffed departments in flow order (compliance last).
+    staffed = [k for k in left.flow_order if (siloed["home"] == k).any()]
+    arrows = [p for p in view.sides[0].ax.patches if type(p).__name__ == "FancyArrowPatch"]
+    assert len(arrows) == len(staffed) - 1 and not [p for p in view.sides[1].ax.patches
+                                                     if type(p).__name__ == "FancyArrowPatch"]
     # Teams form and dissolve: who works with whom on what differs from one week to the next.
     assert all(a != b for a, b in zip(pairs, pairs[1:], strict=False))
     assert len(pairs[0] & pairs[3]) < len(pairs[0])

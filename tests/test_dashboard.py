@@ -668,3 +668,48 @@ def test_server_binds_to_localhost_and_refuses_a_busy_port(tmp_path, capsys):
     assert capsys.readouterr().err.strip().endswith("missing.toml: no such scenario file")
     assert missing_assets(tmp_path) == list(PACKAGES)
 
+
+
+# --- story mode -------------------------------------------------------------------------------------
+def shown(rc, ref: str) -> str | None:
+    """The text of ``ref`` if the page shows it now (None if not, or while a render replaces it)."""
+    try:
+        return text(rc, ref)
+    except ValueError:
+        return None
+
+
+def test_story_mode_waits_for_the_presenter_runs_each_step_and_ends_on_the_verdict(tmp_path, monkeypatch):
+    story = tmp_path / "story.toml"
+    story.write_text(
+        'description = "a story?"\n[run]\nticks = 60\nmembers = 30\nwarmup = 5\n'
+        '[environment]\nregime = "complex"\nturbulence = 0.0\n'
+        '[story]\ntitle = "Test story"\n'
+        '[[story.steps]]\ncaption = "Calm first."\npredict = "Who delivers more?"\nticks = 12\n'
+        '[[story.steps]]\ncaption = "Needs shift."\npredict = "Who recovers?"\nhits = ["needs"]\nmagnitude = 0.6\n'
+        'ticks = 20\n'
+        '[[story.steps]]\ncaption = "The verdict."\n', encoding="utf-8")
+    monkeypatch.setenv("ORGSIM_DASHBOARD_SCENARIO", str(story))
+    rc, run = render_with_session(monkeypatch)
+    rc.find(meta_ref="story").assert_empty()  # no story shown until the presenter starts it
+    click(rc, "step")
+    click(rc, "story-start")  # starts again from tick 0
+    assert run.tick == 0 and text(rc, "story-caption") == "Calm first."
+    assert text(rc, "story-predict") == "Who delivers more?"
+    assert rc.find(v.Btn, meta_ref="play").widget.disabled  # the story drives play
+    key_widget = rc.find(meta_ref="keys").widget  # listens for space and the right arrow (keys.vue)
+    key_widget.vue_key(" ")  # the presenter presses space
+    wait_until(lambda: shown(rc, "story-caption") == "Needs shift." and shown(rc, "story-predict") == "Who recovers?")
+    assert run.tick == 12 and not run.shocks()
+    click(rc, "story-go")  # one click does the same
+    wait_until(lambda: shown(rc, "story-caption") == "The verdict." and shown(rc, "story-verdict") is not None)
+    assert run.tick == 32
+    assert [(m.tick, m.layer, m.magnitude, m.source) for m in run.shocks()] == [(12, "needs", 0.6, "you")]
+    assert text(rc, "story-verdict") == text(rc, "verdict") == leadership.verdict(run.snapshot())
+    key_widget.vue_key("ArrowRight")
+    wait_until(lambda: "the end" in (shown(rc, "story-status") or ""))
+    assert run.tick == 32 and rc.find(v.Btn, meta_ref="story-go").widget.disabled
+    click(rc, "story-leave")
+    rc.find(meta_ref="story").assert_empty()
+    assert not rc.find(v.Btn, meta_ref="play").widget.disabled
+    rc.close()

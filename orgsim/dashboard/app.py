@@ -40,8 +40,11 @@ from orgsim.dashboard.settings import (
     notes,
     workshop,
 )
+from orgsim.dashboard.storymode import CSS as STORY_CSS
+from orgsim.dashboard.storymode import Keys, StoryPanel, story_of
 from orgsim.environment import REGIMES
 from orgsim.errors import OrgsimError
+from orgsim.story import RUNNING, WAITING, StoryPlayer
 
 WORKSHOP_LABEL = "Workshop world (you trigger the shocks)"
 #: Play speeds: ticks run per frame, and the least seconds per frame (a browser shows about 5 frames a second).
@@ -113,6 +116,7 @@ class Session:
         self.version = 0  # bumped by every change of the models (the number of the frame to draw)
         self.run = 0  # bumped by every reset (new figures)
         self.pacer = Pacer()
+        self.player: StoryPlayer | None = None  # the story being presented, if any (story mode)
         self._lock = threading.Lock()
         self.settings_lock = threading.Lock()
 
@@ -180,9 +184,35 @@ def Page():
 
     def reset() -> None:
         playing.value = False
+        session.player = None
         with session.settings_lock:
             lockstep.reset(session.draft)
         sync(reset=True)
+
+    def start_story() -> None:
+        """Story mode: the run starts again from tick 0 and the story's first step waits."""
+        story = story_of(session.draft.scenario)
+        if story is None:
+            raise OrgsimError("this scenario has no [story] section (see scenarios/README.md)")
+        reset()
+        session.player = StoryPlayer(story)
+        sync()
+
+    def story_go() -> None:
+        """The presenter goes on: the waiting step's shocks hit, its ticks play."""
+        player = session.player
+        if player is None or player.phase != WAITING:
+            return
+        magnitude = player.step.magnitude
+        for layer in player.go():
+            lockstep.shock(layer, magnitude)
+        sync()
+        playing.value = player.phase == RUNNING
+
+    def leave_story() -> None:
+        playing.value = False
+        session.player = None
+        sync()
 
     def toggle_play() -> None:
         playing.value = not playing.value and not lockstep.finished
@@ -202,14 +232,24 @@ def Page():
         ticks, pause = SPEEDS[speed.value]
         while playing.value and not cancel.is_set():
             began = time.perf_counter()
+            player = session.player
+            allowed = ticks if player is None else player.allow(ticks)
             with play_turn(cancel) as turn:
                 if not turn or not playing.value:
                     break
                 try:
-                    ran = lockstep.step(ticks)
+                    ran = lockstep.step(allowed) if allowed else 0
                 except Exception as err:  # noqa: BLE001 - shown in the page, the loop must not die silently
                     error.value = f"the run stopped: {err}"
                     ran = 0
+                if player is not None:
+                    player.ran(ran)
+                    if ran < allowed:
+                        player.stop()  # the end of the run came first
+                    if player.phase != RUNNING:  # the step has run: the next one waits for the presenter
+                        playing.value = False
+                        sync()
+                        break
                 if not ran:
                     playing.value = False
                     break
@@ -232,12 +272,19 @@ def Page():
     orgview_image = solara.use_memo(lambda: _frame(orgview, snap), [orgview, version.value, run.value])
     advice = solara.use_memo(lambda: _advice(draft), [draft])
 
-    solara.Style(CSS)
+    solara.Style(CSS + STORY_CSS)
     solara.Title("orgsim: two organisations, one market")
     with solara.Sidebar():
         Controls(draft, *sidebar).key(f"controls-{controls.value}")
+    story = solara.use_memo(lambda: story_of(settings.scenario), [settings.scenario])
+    player = session.player
+    verdict = leadership.verdict(snap)
     with solara.Column(style={"padding": "6px 18px", "max-width": "1500px"}):
-        solara.Div(children=[leadership.verdict(snap)], classes=["orgsim-verdict"]).meta(ref="verdict")
+        with solara.Div():  # always there, so that the widgets after it are kept when a story starts
+            if player is not None:
+                StoryPanel(player, verdict, guarded(story_go), guarded(leave_story), version.value)
+        Keys(event_key=lambda _key: guarded(story_go)()).meta(ref="keys")
+        solara.Div(children=[verdict], classes=["orgsim-verdict"]).meta(ref="verdict")
         if error.value:
             solara.Error(error.value, dense=True).meta(ref="error")
         pending = not draft.same_run(lockstep.settings)
@@ -249,13 +296,16 @@ def Page():
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "8px"}):
             finished = lockstep.finished
             solara.Button("Pause" if playing.value else "Play", icon_name="mdi-pause" if playing.value else "mdi-play",
-                          color="primary", on_click=toggle_play, disabled=finished and not playing.value,
-                          ).meta(ref="play")
+                          color="primary", on_click=toggle_play,
+                          disabled=(finished and not playing.value) or player is not None).meta(ref="play")
             solara.Button("Step", icon_name="mdi-step-forward", on_click=guarded(step),
-                          disabled=playing.value or finished).meta(ref="step")
+                          disabled=playing.value or finished or player is not None).meta(ref="step")
             solara.Button("Reset", icon_name="mdi-restart", on_click=guarded(reset),
                           color="warning" if pending else None).meta(ref="reset")
             solara.ToggleButtonsSingle(value=speed, values=list(SPEEDS)).meta(ref="speed")
+            if story is not None and player is None:
+                solara.Button(f"Play the story: {story.title}", icon_name="mdi-presentation-play", color="secondary",
+                              on_click=guarded(start_story)).meta(ref="story-start")
             unit = settings.time_unit
             solara.Text(f"{unit[:-1].capitalize()} {snap.tick // TICKS_PER_UNIT[unit]} of "
                         f"{settings.horizon // TICKS_PER_UNIT[unit]}", classes=["orgsim-clock"]).meta(ref="clock")

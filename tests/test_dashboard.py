@@ -713,3 +713,22 @@ def test_story_mode_waits_for_the_presenter_runs_each_step_and_ends_on_the_verdi
     rc.find(meta_ref="story").assert_empty()
     assert not rc.find(v.Btn, meta_ref="play").widget.disabled
     rc.close()
+
+
+def test_band_runs_in_the_background_with_progress_and_says_how_sure(page, monkeypatch):
+    monkeypatch.setattr(dashboard_app, "BAND_SEEDS", 3)
+    rc, run = page
+    click(rc, "band-start")  # nothing has run yet: said in the page
+    assert "play a little first" in text(rc, "error")
+    for _ in range(12):
+        click(rc, "step")
+    click(rc, "band-start")
+    wait_until(lambda: shown(rc, "band-sentence") is not None)
+    sentence = text(rc, "band-sentence")
+    assert re.fullmatch(r"In [23] of 3 runs \(other markets, the same shocks\), the (silo'd|responsive) organisation "
+                        r"had delivered more value after 2.4 weeks[.,].*", sentence), sentence
+    assert "seeds 0 to 2" in text(rc, "band-caption")
+    rc.find(meta_ref="band-progress").assert_empty()
+    wait_until(lambda: not any(t.name == "orgsim-band" for t in threading.enumerate()))
+    click(rc, "reset")  # a new run has no band
+    rc.find(meta_ref="band-sentence").assert_empty()

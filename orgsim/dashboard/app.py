@@ -20,8 +20,9 @@ from typing import Any
 
 import solara
 
+from orgsim.dashboard import band as bands
 from orgsim.dashboard import leadership
-from orgsim.dashboard.charts import LAYER_COLOURS, Timeline, side_colours
+from orgsim.dashboard.charts import LAYER_COLOURS, PANELS, Timeline, side_colours
 from orgsim.dashboard.export import csv_bytes, file_stem
 from orgsim.dashboard.leadership import Kpis
 from orgsim.dashboard.lockstep import SHOCK_BUTTONS, SHOCK_NOUNS, Lockstep, Snapshot
@@ -47,6 +48,8 @@ from orgsim.errors import OrgsimError
 from orgsim.story import RUNNING, WAITING, StoryPlayer
 
 WORKSHOP_LABEL = "Workshop world (you trigger the shocks)"
+#: Runs (seeds) of the uncertainty band.
+BAND_SEEDS = bands.DEFAULT_SEEDS
 #: Play speeds: ticks run per frame, and the least seconds per frame (a browser shows about 5 frames a second).
 SPEEDS: dict[str, tuple[int, float]] = {"Slow": (1, 0.25), "Normal": (2, 0.2), "Fast": (5, 0.2)}
 REGIME_HELP = {
@@ -117,6 +120,7 @@ class Session:
         self.run = 0  # bumped by every reset (new figures)
         self.pacer = Pacer()
         self.player: StoryPlayer | None = None  # the story being presented, if any (story mode)
+        self.band_cancel = threading.Event()  # set to stop the band being computed (a reset)
         self._lock = threading.Lock()
         self.settings_lock = threading.Lock()
 
@@ -156,6 +160,8 @@ def Page():
     speed = solara.use_reactive("Normal")
     error = solara.use_reactive(start_error)
     controls = solara.use_reactive(0)  # bumped to redraw the controls from the settings after a refused change
+    band = solara.use_reactive(None)  # the uncertainty band of this run (bands.Band), once computed
+    band_progress = solara.use_reactive(None)  # (runs done, runs) while the band is computed
 
     def sync(reset: bool = False) -> int:
         v, r = session.changed(reset)
@@ -185,6 +191,8 @@ def Page():
     def reset() -> None:
         playing.value = False
         session.player = None
+        session.band_cancel.set()
+        band.value = None
         with session.settings_lock:
             lockstep.reset(session.draft)
         sync(reset=True)
@@ -208,6 +216,31 @@ def Page():
             lockstep.shock(layer, magnitude)
         sync()
         playing.value = player.phase == RUNNING
+
+    def start_band() -> None:
+        """Run the same settings and shocks on other seeds in the background, then draw the band."""
+        now = lockstep.snapshot()
+        if now.tick == 0:
+            raise OrgsimError("play a little first: the band shows other runs up to the day on screen")
+        cancel = session.band_cancel = threading.Event()
+        run_now, figure = session.run, timeline
+        band_progress.value = (0, BAND_SEEDS)
+
+        def work() -> None:
+            try:
+                result = bands.compute(now.settings, now.shocks, now.tick, figure.line, [p[0] for p in PANELS],
+                                       BAND_SEEDS, progress=lambda done, n: band_progress.set((done, n)),
+                                       cancel=cancel)
+            except Exception as err:  # noqa: BLE001 - shown in the page, the thread must not die silently
+                error.value = f"the band stopped: {err}"
+                result = None
+            band_progress.value = None
+            if result is not None and session.run == run_now:
+                figure.show_band(result)
+                band.value = result
+                sync()
+
+        threading.Thread(target=work, name="orgsim-band", daemon=True).start()
 
     def leave_story() -> None:
         playing.value = False
@@ -266,7 +299,7 @@ def Page():
     snap: Snapshot = solara.use_memo(lockstep.snapshot, [version.value, run.value])
     settings = snap.settings
     capabilities = lockstep.models[0].capabilities.names
-    timeline = solara.use_memo(lambda: Timeline(settings), [run.value, settings.time_unit])
+    timeline = solara.use_memo(lambda: _timeline(settings, band.value), [run.value, settings.time_unit])
     orgview = solara.use_memo(lambda: OrgView(settings, capabilities), [run.value])
     timeline_image = solara.use_memo(lambda: _frame(timeline, snap), [timeline, version.value, run.value])
     orgview_image = solara.use_memo(lambda: _frame(orgview, snap), [orgview, version.value, run.value])
@@ -285,6 +318,9 @@ def Page():
                 StoryPanel(player, verdict, guarded(story_go), guarded(leave_story), version.value)
         Keys(event_key=lambda _key: guarded(story_go)()).meta(ref="keys")
         solara.Div(children=[verdict], classes=["orgsim-verdict"]).meta(ref="verdict")
+        if band.value is not None:
+            solara.Div(children=[band.value.sentence(settings.nouns(), settings.time_unit)],
+                       classes=["orgsim-kpi-words"]).meta(ref="band-sentence")
         if error.value:
             solara.Error(error.value, dense=True).meta(ref="error")
         pending = not draft.same_run(lockstep.settings)
@@ -317,6 +353,19 @@ def Page():
                               style={"background-color": LAYER_COLOURS[layer]}).meta(ref=f"shock-{layer}")
         KpiCards(snap)
         solara.Div(children=["What happens over time"], classes=["orgsim-section"])
+        with solara.Row(style={"align-items": "center", "gap": "10px"}):
+            solara.Button(f"How sure? Run {BAND_SEEDS} other markets", icon_name="mdi-chart-bell-curve",
+                          on_click=guarded(start_band), disabled=band_progress.value is not None,
+                          ).meta(ref="band-start")
+            if band_progress.value is not None:
+                done, total = band_progress.value
+                solara.ProgressLinear(value=100 * done / total).meta(ref="band-progress")
+                solara.Text(f"{done} of {total} runs", classes=["orgsim-kpi-sub"])
+            elif band.value is not None:
+                solara.Text(f"Shaded: where 80 % of {len(band.value.seeds)} runs lie (seeds "
+                            f"{band.value.seeds[0]} to {band.value.seeds[-1]}, up to "
+                            f"{leadership.when(band.value.ticks, settings.time_unit)})",
+                            classes=["orgsim-kpi-sub"]).meta(ref="band-caption")
         solara.Image(timeline_image, format="jpeg", width="100%").meta(ref="timeline")
         ShockTable(snap)
         solara.Div(children=["Who is where"], classes=["orgsim-section"])
@@ -324,6 +373,14 @@ def Page():
         solara.Text(orgview.caption, classes=["orgsim-kpi-sub", "orgsim-teams"]).meta(ref="teams")
         Exports(snap, session, timeline, orgview)
         Drawn(frame=version.value, event_drawn=session.pacer.on_drawn).meta(ref="drawn")  # last: after the frame
+
+
+def _timeline(settings: Settings, band: bands.Band | None) -> Timeline:
+    """A new timeline (a new run, or another time unit), with the run's band if it has one."""
+    figure = Timeline(settings)
+    if band is not None:
+        figure.show_band(band)
+    return figure
 
 
 def _advice(draft: Settings) -> list[str]:

@@ -732,3 +732,22 @@ def test_band_runs_in_the_background_with_progress_and_says_how_sure(page, monke
     wait_until(lambda: not any(t.name == "orgsim-band" for t in threading.enumerate()))
     click(rc, "reset")  # a new run has no band
     rc.find(meta_ref="band-sentence").assert_empty()
+
+
+def test_why_view_computes_on_demand_with_progress_and_explains_the_gap(monkeypatch):
+    monkeypatch.setattr(dashboard_app, "WHY_SEEDS", 1)
+    monkeypatch.setattr(dashboard_app, "initial_settings", lambda: (SMALL, None))
+    rc, run = render_with_session(monkeypatch)
+    for _ in range(15):
+        click(rc, "step")
+    click(rc, "why-start")
+    wait_until(lambda: shown(rc, "why-sentence") is not None, timeout=120)
+    wait_until(lambda: not any(t.name == "orgsim-why" for t in threading.enumerate()))
+    sentence = text(rc, "why-sentence")
+    assert re.match(r"(Silo'd|Responsive) delivers [\d,]+ more value a week than (Silo'd|Responsive); "
+                    r"(most|the largest part) of the difference comes from ", sentence), sentence
+    assert rc.find(meta_ref="why-waterfall").widget.value[:8] == b"\x89PNG\r\n\x1a\n"
+    rc.find(meta_ref="why-progress").assert_empty()
+    click(rc, "reset")
+    rc.find(meta_ref="why-sentence").assert_empty()
+    rc.close()

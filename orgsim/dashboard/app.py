@@ -21,7 +21,7 @@ from typing import Any
 import solara
 
 from orgsim.dashboard import band as bands
-from orgsim.dashboard import leadership
+from orgsim.dashboard import leadership, why
 from orgsim.dashboard.charts import LAYER_COLOURS, PANELS, Timeline, side_colours
 from orgsim.dashboard.export import csv_bytes, file_stem
 from orgsim.dashboard.leadership import Kpis
@@ -48,8 +48,9 @@ from orgsim.errors import OrgsimError
 from orgsim.story import RUNNING, WAITING, StoryPlayer
 
 WORKSHOP_LABEL = "Workshop world (you trigger the shocks)"
-#: Runs (seeds) of the uncertainty band.
+#: Runs (seeds) of the uncertainty band, and seeds of the why view.
 BAND_SEEDS = bands.DEFAULT_SEEDS
+WHY_SEEDS = why.DEFAULT_SEEDS
 #: Play speeds: ticks run per frame, and the least seconds per frame (a browser shows about 5 frames a second).
 SPEEDS: dict[str, tuple[int, float]] = {"Slow": (1, 0.25), "Normal": (2, 0.2), "Fast": (5, 0.2)}
 REGIME_HELP = {
@@ -120,7 +121,7 @@ class Session:
         self.run = 0  # bumped by every reset (new figures)
         self.pacer = Pacer()
         self.player: StoryPlayer | None = None  # the story being presented, if any (story mode)
-        self.band_cancel = threading.Event()  # set to stop the band being computed (a reset)
+        self.background_cancel = threading.Event()  # set to stop the band or the why view being computed (a reset)
         self._lock = threading.Lock()
         self.settings_lock = threading.Lock()
 
@@ -162,6 +163,8 @@ def Page():
     controls = solara.use_reactive(0)  # bumped to redraw the controls from the settings after a refused change
     band = solara.use_reactive(None)  # the uncertainty band of this run (bands.Band), once computed
     band_progress = solara.use_reactive(None)  # (runs done, runs) while the band is computed
+    why_result = solara.use_reactive(None)  # the attribution of the gap so far (why.compute), once computed
+    why_progress = solara.use_reactive(None)  # (runs done, runs) while it is computed
 
     def sync(reset: bool = False) -> int:
         v, r = session.changed(reset)
@@ -191,8 +194,9 @@ def Page():
     def reset() -> None:
         playing.value = False
         session.player = None
-        session.band_cancel.set()
-        band.value = None
+        session.background_cancel.set()
+        session.background_cancel = threading.Event()
+        band.value = why_result.value = None
         with session.settings_lock:
             lockstep.reset(session.draft)
         sync(reset=True)
@@ -217,30 +221,45 @@ def Page():
         sync()
         playing.value = player.phase == RUNNING
 
-    def start_band() -> None:
-        """Run the same settings and shocks on other seeds in the background, then draw the band."""
+    def in_background(name: str, what: str, job: Callable[..., Any], progress: solara.Reactive,
+                      done: Callable[[Any], None]) -> None:
+        """Run ``job(progress=..., cancel=...)`` in a thread of its own, showing its progress; on success
+        (and if the run on screen is still the same) ``done(result)``. A reset cancels it."""
         now = lockstep.snapshot()
         if now.tick == 0:
-            raise OrgsimError("play a little first: the band shows other runs up to the day on screen")
-        cancel = session.band_cancel = threading.Event()
-        run_now, figure = session.run, timeline
-        band_progress.value = (0, BAND_SEEDS)
+            raise OrgsimError(f"play a little first: {what} up to the day on screen")
+        cancel, run_now = session.background_cancel, session.run
+        progress.value = (0, 1)
 
         def work() -> None:
             try:
-                result = bands.compute(now.settings, now.shocks, now.tick, figure.line, [p[0] for p in PANELS],
-                                       BAND_SEEDS, progress=lambda done, n: band_progress.set((done, n)),
-                                       cancel=cancel)
+                result = job(now, progress=lambda k, n: progress.set((k, n)), cancel=cancel)
             except Exception as err:  # noqa: BLE001 - shown in the page, the thread must not die silently
-                error.value = f"the band stopped: {err}"
+                error.value = f"{what} stopped: {err}"
                 result = None
-            band_progress.value = None
+            progress.value = None
             if result is not None and session.run == run_now:
-                figure.show_band(result)
-                band.value = result
+                done(result)
                 sync()
 
-        threading.Thread(target=work, name="orgsim-band", daemon=True).start()
+        threading.Thread(target=work, name=f"orgsim-{name}", daemon=True).start()
+
+    def start_band() -> None:
+        """Run the same settings and shocks on other seeds in the background, then draw the band."""
+        figure = timeline
+
+        def done(result: bands.Band) -> None:
+            figure.show_band(result)
+            band.value = result
+
+        in_background("band", "the band shows other runs", lambda now, **kw: bands.compute(
+            now.settings, now.shocks, now.tick, figure.line, [p[0] for p in PANELS], BAND_SEEDS, **kw),
+            band_progress, done)
+
+    def start_why() -> None:
+        """Attribute the gap so far to lever groups in the background, then show the waterfall."""
+        in_background("why", "the why view explains the gap", lambda now, **kw: why.compute(
+            now.settings, now.tick, WHY_SEEDS, now.shocks, **kw), why_progress, why_result.set)
 
     def leave_story() -> None:
         playing.value = False
@@ -371,6 +390,7 @@ def Page():
         solara.Div(children=["Who is where"], classes=["orgsim-section"])
         solara.Image(orgview_image, format="jpeg", width="100%").meta(ref="orgview")
         solara.Text(orgview.caption, classes=["orgsim-kpi-sub", "orgsim-teams"]).meta(ref="teams")
+        WhyView(why_result.value, why_progress.value, guarded(start_why), settings.time_unit)
         Exports(snap, session, timeline, orgview)
         Drawn(frame=version.value, event_drawn=session.pacer.on_drawn).meta(ref="drawn")  # last: after the frame
 
@@ -381,6 +401,23 @@ def _timeline(settings: Settings, band: bands.Band | None) -> Timeline:
     if band is not None:
         figure.show_band(band)
     return figure
+
+
+@solara.component
+def WhyView(result, progress: tuple[int, int] | None, start: Callable[[], None], unit: str):
+    """Why the difference: the button, its progress, then the sentence and the waterfall."""
+    solara.Div(children=["Why the difference?"], classes=["orgsim-section"])
+    image = solara.use_memo(lambda: why.waterfall_png(result) if result is not None else None, [result])
+    with solara.Row(style={"align-items": "center", "gap": "10px"}):
+        solara.Button(f"Why? Attribute the gap to lever groups ({WHY_SEEDS} markets)", icon_name="mdi-help-circle",
+                      on_click=start, disabled=progress is not None).meta(ref="why-start")
+        if progress is not None:
+            done, total = progress
+            solara.ProgressLinear(value=100 * done / total).meta(ref="why-progress")
+            solara.Text(f"{done} of {total} runs", classes=["orgsim-kpi-sub"])
+    if result is not None:
+        solara.Div(children=[why.sentence(result, unit)], classes=["orgsim-kpi-words"]).meta(ref="why-sentence")
+        solara.Image(image, format="png", width="min(100%, 1000px)").meta(ref="why-waterfall")
 
 
 def _advice(draft: Settings) -> list[str]:

@@ -639,12 +639,13 @@ def test_page_downloads_hold_the_current_run(page):
         click(rc, "step")
     downloads = {w.filename: w for w in rc.find(FileDownloadWidget).widgets}
     assert sorted(downloads) == sorted(f"orgsim-siloed-vs-responsive-seed0-tick5{end}"
-                                       for end in ("-charts.png", "-people.png", ".csv"))
+                                       for end in ("-charts.png", "-people.png", ".csv", "-board-pack.pdf"))
     for widget in downloads.values():
         widget.request_download = True
     wait_until(lambda: all(w.bytes is not None for w in downloads.values()))
     by_end = {name.rsplit("-", 1)[-1]: w.bytes for name, w in downloads.items()}
     assert by_end["charts.png"][:8] == by_end["people.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert by_end["pack.pdf"][:5] == b"%PDF-"
     table = pd.read_csv(io.BytesIO(by_end["tick5.csv"]))
     assert len(table) == 10 and table.value_delivered.sum() == pytest.approx(
         sum(m.timeseries().value_delivered.sum() for m in run.models))

@@ -20,8 +20,10 @@ from typing import Any
 
 import solara
 
+from orgsim.attribution import Attribution
 from orgsim.dashboard import band as bands
 from orgsim.dashboard import leadership, why
+from orgsim.dashboard.boardpack import board_pack
 from orgsim.dashboard.charts import LAYER_COLOURS, PANELS, Timeline, side_colours
 from orgsim.dashboard.export import csv_bytes, file_stem
 from orgsim.dashboard.leadership import Kpis
@@ -391,7 +393,7 @@ def Page():
         solara.Image(orgview_image, format="jpeg", width="100%").meta(ref="orgview")
         solara.Text(orgview.caption, classes=["orgsim-kpi-sub", "orgsim-teams"]).meta(ref="teams")
         WhyView(why_result.value, why_progress.value, guarded(start_why), settings.time_unit)
-        Exports(snap, session, timeline, orgview)
+        Exports(snap, session, timeline, orgview, band.value, why_result.value)
         Drawn(frame=version.value, event_drawn=session.pacer.on_drawn).meta(ref="drawn")  # last: after the frame
 
 
@@ -500,12 +502,22 @@ def ShockTable(snap: Snapshot):
 
 
 @solara.component
-def Exports(snap: Snapshot, session: Session, timeline: Timeline, orgview: OrgView):
+def Exports(snap: Snapshot, session: Session, timeline: Timeline, orgview: OrgView, band: bands.Band | None,
+            explained: Attribution | None):
     charts = solara.use_memo(lambda: timeline.export_png, [timeline])
+
+    def pack() -> bytes:
+        now = session.lockstep.snapshot()
+        for figure in (timeline, orgview):
+            figure.update(now)
+        return board_pack(now, timeline, orgview, band, explained)
+
     people = solara.use_memo(lambda: orgview.export_png, [orgview])
     table = solara.use_memo(lambda: (lambda: csv_bytes(session.lockstep.snapshot())), [session])
     stem = file_stem(snap)
     with solara.Row(style={"gap": "8px", "margin": "12px 0 24px"}):
+        solara.FileDownload(pack, f"{stem}-board-pack.pdf", label="Board pack (PDF)", mime_type="application/pdf"
+                            ).meta(ref="board-pack")
         solara.FileDownload(charts, f"{stem}-charts.png", label="Charts (PNG)", mime_type="image/png")
         solara.FileDownload(people, f"{stem}-people.png", label="Organisation view (PNG)", mime_type="image/png")
         solara.FileDownload(table, f"{stem}.csv", label="Per-tick table (CSV)", mime_type="text/csv")

@@ -8,9 +8,11 @@ rarely needs redrawing.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import threading
+from collections.abc import Iterator
 
 import matplotlib
 
@@ -93,18 +95,24 @@ class LiveFigure:
             image.save(out, format="jpeg", quality=90, subsampling=0)
             return out.getvalue()
 
-    def export_png(self, dpi: int = 150) -> bytes:
-        """The whole figure at print resolution (a download), moving parts included."""
+    @contextlib.contextmanager
+    def still(self) -> Iterator[Figure]:
+        """The figure with its moving parts drawn like the rest, for saving it whole (a PNG, a PDF page)."""
         with self._lock:
             for artist in self._animated:
                 artist.set_animated(False)
             try:
-                out = io.BytesIO()
-                self.figure.savefig(out, format="png", dpi=dpi, facecolor="white")
+                yield self.figure
             finally:
                 for artist in self._animated:
                     artist.set_animated(True)
                 self.invalidate()
+
+    def export_png(self, dpi: int = 150) -> bytes:
+        """The whole figure at print resolution (a download), moving parts included."""
+        with self.still() as figure:
+            out = io.BytesIO()
+            figure.savefig(out, format="png", dpi=dpi, facecolor="white")
             return out.getvalue()
 
 

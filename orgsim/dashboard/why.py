@@ -11,13 +11,16 @@ words, and ``orgsim.attribution.plot_waterfall`` draws it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
+import textwrap
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from orgsim.attribution import VALUE, Attribution, attribute, hybrids_scenario, plot_waterfall
 from orgsim.dashboard.lockstep import ShockMark
@@ -98,13 +101,22 @@ def sentence(result: Attribution, unit: str) -> str:
     return text + "."
 
 
-def waterfall_png(result: Attribution, dpi: int = 80) -> bytes:
-    """The waterfall (``orgsim.attribution.plot_waterfall``) as a PNG image."""
+@contextlib.contextmanager
+def waterfall(result: Attribution, caption: str = "") -> Iterator[Figure]:
+    """The waterfall (``orgsim.attribution.plot_waterfall``), with ``caption`` above it, closed after use."""
     with _PLOT_LOCK:
         fig = plot_waterfall(result)
+        if caption:
+            fig.suptitle(textwrap.fill(caption, 150), x=0.01, ha="left", fontsize=11)
         try:
-            out = io.BytesIO()
-            fig.savefig(out, format="png", dpi=dpi, facecolor="white")
+            yield fig
         finally:
             plt.close(fig)
+
+
+def waterfall_png(result: Attribution, dpi: int = 80) -> bytes:
+    """The waterfall as a PNG image."""
+    with waterfall(result) as fig:
+        out = io.BytesIO()
+        fig.savefig(out, format="png", dpi=dpi, facecolor="white")
     return out.getvalue()

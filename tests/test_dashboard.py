@@ -39,7 +39,8 @@ from orgsim.dashboard.settings import OrgChoice, Settings, from_scenario, load_f
 from orgsim.demands import FIXED, TEAM
 from orgsim.design import RESPONSIVE, SILOED, from_coupling
 from orgsim.errors import OrgsimError
-from orgsim.metrics import MEASURES, adaptation, adaptation_table
+from orgsim.metrics import MEASURES
+from orgsim.recovery import recovery
 from orgsim.teams import NO_TEAM
 
 SMALL = Settings().changed(members=40, horizon=200)  # the default load (0.7) scales with the headcount
@@ -156,58 +157,67 @@ def test_durations_and_moments_in_days_or_weeks():
     assert leadership.when(152, "days") == "day 152"
 
 
-def test_recovery_is_confirmed_only_after_it_held():
-    # Value 10 per tick, halved for 20 ticks after a shock at tick 100, then back.
+def test_recovery_is_measured_against_the_twin_and_confirmed_only_after_it_held():
+    # Value 10 per tick, halved for 20 ticks after a shock at tick 100, then back; its twin never dips.
     value = np.full(260, 10.0)
     value[100:120] = 5.0
     frame = pd.DataFrame({"value_delivered": value, "alignment": np.ones(260)})
+    twin = pd.DataFrame({"value_delivered": np.full(260, 10.0), "alignment": np.ones(260)})
     shock = ShockMark(100, "rules", 0.7, "you")
-    table = adaptation_table(frame, [(100, "rules", 0.7, True)])
-    full = leadership.recoveries(table, (shock,), 260)[0]
-    assert full.status == "recovered" and 20 <= full.ticks <= 50
-    early = leadership.recoveries(adaptation_table(frame.iloc[:130], [(100, "rules", 0.7, True)]), (shock,), 130)
+    full = leadership.recoveries(frame, [twin], (shock,), 260)[0]
+    expected = recovery(value, twin.value_delivered, 100, 260)
+    assert full.status == "recovered" and full.ticks == expected["time"] and 20 <= full.ticks <= 50
+    assert full.loss == pytest.approx(20 * 5.0)  # the value lost against the twin
+    early = leadership.recoveries(frame.iloc[:130], [twin.iloc[:130]], (shock,), 130)
     assert early[0].status == "not yet" and early[0].ticks == 30
-    holding = leadership.recoveries(table, (shock,), int(100 + full.ticks + leadership.HOLD - 1))[0]
-    assert holding.status == "too early"
-    flat = leadership.recoveries(table[table.measure == "alignment"], (shock,), 260, "alignment")[0]
+    # A recovery is only known once it has held: until then the run is censored ("not yet").
+    holding = leadership.recoveries(frame, [twin], (shock,), int(100 + full.ticks + leadership.HOLD - 1))[0]
+    assert holding.status == "not yet"
+    flat = leadership.recoveries(frame, [twin], (shock,), 260, "alignment")[0]
     assert flat.status == "no dip" and flat.text("weeks") == "no dip"
+    assert leadership.recoveries(frame, [twin], (shock,), 110, "alignment")[0].status == "too early"
     # A second shock 10 ticks later, while value is still down: the first never recovered before it.
     second = ShockMark(110, "needs", 0.7, "you")
-    both = adaptation_table(frame, [(100, "rules", 0.7, True), (110, "needs", 0.7, True)])
-    first, last = leadership.recoveries(both, (shock, second), 260)
+    first, last = leadership.recoveries(frame, [twin, twin], (shock, second), 260)
     assert first.text("days") == "not before the next shock"
     assert last.status == "recovered"
+    # A random shock of the world has no twin: not measured, and it does not end the window before it.
+    world = ShockMark(105, "needs", 0.3, "world")
+    first, unplanned = leadership.recoveries(frame, [twin, None], (shock, world), 260)
+    assert first == full and unplanned.text("days") == "not measured (unplanned)"
 
 
-def snapshot_of(values: list[np.ndarray], shocks: tuple, tick: int) -> Snapshot:
-    """A snapshot of two made-up runs: value delivered per tick as given, no failure demand."""
-    frames = tuple(pd.DataFrame({"value_delivered": v[:tick], "alignment": np.ones(tick),
-                                 "failure_demand": np.zeros(tick)}) for v in values)
-    log = [(s.tick, s.layer, s.magnitude, True) for s in shocks]
-    return Snapshot(
-        tick=tick, settings=Settings(), frames=frames,
-        adaptation=tuple(adaptation_table(f, log) for f in frames), shocks=shocks,
-        members=({}, {}), need=np.ones(6) / 6,
-    )
+def snapshot_of(values: list[np.ndarray], shocks: tuple, tick: int, twin: np.ndarray) -> Snapshot:
+    """A snapshot of two made-up runs: value delivered per tick as given, no failure demand; every shock's
+    twin delivers ``twin``."""
+    def table(v: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({"value_delivered": v[:tick], "alignment": np.ones(tick), "failure_demand": np.zeros(tick)})
+
+    frames = tuple(table(v) for v in values)
+    twins = tuple(tuple(table(twin) for _ in shocks) for _ in values)
+    return Snapshot(tick=tick, settings=Settings(), frames=frames, twins=twins, shocks=shocks,
+                    members=({}, {}), need=np.ones(6) / 6)
 
 
 def test_verdict_sentences_state_what_the_numbers_say():
     flat = np.full(400, 10.0)
-    assert leadership.verdict(snapshot_of([flat, flat * 1.2], (), 50)) == (
+    assert leadership.verdict(snapshot_of([flat, flat * 1.2], (), 50, flat)) == (
         "After 10 weeks of identical demand, the responsive organisation has delivered 20% more value "
         "than the silo'd organisation, with 0% of its recent demand customers coming back after a failure, against 0%.")
     rule = (ShockMark(100, "rules", 0.7, "you"),)
     slow, fast = flat.copy(), flat.copy()
     slow[100:160] = 4.0
     fast[100:115] = 4.0
-    rec = [adaptation(v[:400], [100])[0]["recovery_ticks"] for v in (slow, fast)]
+    rec = [recovery(v, flat, 100, 400)["time"] for v in (slow, fast)]
     assert rec[1] < rec[0]
-    assert leadership.verdict(snapshot_of([slow, fast], rule, 400)) == (
+    assert leadership.verdict(snapshot_of([slow, fast], rule, 400, flat)) == (
         f"After the new regulation in week 20, the responsive organisation recovered in "
         f"{leadership.duration(rec[1], 'weeks')}, the silo'd organisation in {leadership.duration(rec[0], 'weeks')}.")
     still_down = flat.copy()
     still_down[100:] = 4.0
-    assert leadership.verdict(snapshot_of([still_down, flat], rule, 180)) == (
+    dip = flat.copy()
+    dip[100:102] = 9.5  # within 10 % of the twin: no dip
+    assert leadership.verdict(snapshot_of([still_down, dip], rule, 180, flat)) == (
         "After the new regulation in week 20, the responsive organisation kept delivering; "
         "the silo'd organisation has not recovered after 16 weeks.")
 
@@ -752,3 +762,34 @@ def test_why_view_computes_on_demand_with_progress_and_explains_the_gap(monkeypa
     click(rc, "reset")
     rc.find(meta_ref="why-sentence").assert_empty()
     rc.close()
+
+
+# --- twins: recovery against the same run without the shock ---------------------------------------------
+def test_twins_are_the_run_without_each_shock_up_to_the_next_one():
+    from orgsim.environment import Shock
+
+    world = SMALL.environment.model_copy(update={"shocks": (Shock(tick=30, layer="technology", magnitude=0.6),)})
+    settings = SMALL.model_copy(update={"environment": world})
+    run = Lockstep(settings)
+    run.step(12)
+    run.shock("needs", 0.8)  # by hand, at tick 12
+    run.step(40)  # the scheduled shock fires at tick 30
+    snap = run.snapshot()
+    assert [(m.tick, m.source) for m in snap.shocks if m.source != "world"] == [(12, "you"), (30, "scenario")]
+    # Twin of the shock by hand: the same settings, no shock at 12, up to the next shock (30).
+    alone = Lockstep(settings)
+    alone.step(30)
+    for side in (0, 1):
+        twin = snap.twins[side][0]
+        assert len(twin) == 30 and twin.equals(alone.models[side].timeseries())
+    # Twin of the scheduled shock: without it, with the shock by hand, up to now.
+    without = Lockstep(settings.model_copy(update={"environment": SMALL.environment}))
+    without.step(12)
+    without.shock("needs", 0.8)
+    without.step(40)
+    for side in (0, 1):
+        twin = snap.twins[side][1]
+        assert len(twin) == 52 and twin.equals(without.models[side].timeseries())
+    # The cards' recovery is the one against the last shock's twin.
+    expected = leadership.recoveries(snap.frames[0], snap.twins[0], snap.shocks, snap.tick)
+    assert leadership.kpis(snap)[0].recovery == [r for r in expected if r.status != "no twin"][-1]

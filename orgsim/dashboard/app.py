@@ -456,7 +456,7 @@ def KpiCard(name: str, colour: str, kpi: Kpis, unit: str, lead: str, side: str):
     recovery = kpi.recovery.text(unit) if kpi.recovery else "no shock yet"
     tiles = [
         ("Value delivered", f"{kpi.value_total:,.0f}", " · ".join(x for x in (rate, lead) if x)),
-        ("Recovery", recovery, "after the last shock, to 90 % of the value before it" if kpi.recovery else ""),
+        ("Recovery", recovery, "after the last shock: within 10 % of the run without it" if kpi.recovery else ""),
         ("Failure demand", _percent(kpi.failure_share), "of recent demand: customers coming back"),
         ("Alignment now", _percent(kpi.alignment), "of effort where customers need it"),
     ]

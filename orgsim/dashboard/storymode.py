@@ -18,7 +18,7 @@ CSS = """
 .orgsim-story-title { font-size: 1rem; opacity: .8; text-transform: uppercase; letter-spacing: .04em; }
 .orgsim-story-caption { font-size: 2rem; line-height: 1.3; font-weight: 600; margin: 6px 0; }
 .orgsim-story-predict { font-size: 1.5rem; line-height: 1.3; color: #ffd54f; margin: 4px 0 8px; }
-.orgsim-story-hint { font-size: .95rem; opacity: .8; }
+.orgsim-story-hint { font-size: .95rem; color: #eceff1 !important; }
 """
 
 

@@ -31,8 +31,11 @@ WORLDS: dict[str, dict[str, Any]] = {
                                                                 "shock_magnitude": 0.6}}},
     "needs shocks": {"regime": "clear", "shocks": [{"tick": t, "layer": "needs", "magnitude": 0.8}
                                                    for t in (80, 160, 240)]},
-    "new capability": {"regime": "clear", "load": 0.6, "frontier_announcements": [5, 10],
+    "new capability": {"regime": "clear", "load": 0.6, "frontier_announcements": [5, 10], "frontier_fails": 0.0,
                        "shocks": [{"tick": 150, "layer": "technology", "magnitude": 0.4}]},
+    "abandoned capability": {"regime": "clear", "load": 0.6, "frontier_announcements": [5, 10],
+                             "frontier_fails": 1.0,
+                             "shocks": [{"tick": 150, "layer": "technology", "magnitude": 0.4}]},
     "overloaded": {"regime": "complex", "load": 0.95},
 }
 #: Largest effect, as a share of the measure, that counts as "no material effect".
@@ -77,6 +80,8 @@ CASES: tuple[Case, ...] = (
          "complex", "+"),
     Case("breadth in a fluid organisation", "responsive", {"specialisation": 0.0}, {"specialisation": 1.0},
          "clear", "-"),
+    Case("waiting for cover (patience)", "responsive", {}, {"patience": 0}, "overloaded", "+"),
+    Case("waiting for cover (patience)", "siloed", {}, {"patience": 0}, "clear", "0"),
     Case("specialists' efficiency", "siloed", {"specialisation": 1.0}, {"specialisation": 0.3}, "clear", "+",
          "mean_proficiency"),
     Case("coordination cost by headcount", "responsive", {}, {"coordination_cost": 0.0}, "clear", "+",
@@ -96,6 +101,8 @@ CASES: tuple[Case, ...] = (
     Case("exploration (scouting)", "responsive", {"exploration": 0.05}, {"exploration": 0.0}, "new capability",
          "+", **_EXPLORE),
     Case("exploration (scouting)", "responsive", {"exploration": 0.05}, {"exploration": 0.0}, "clear", "-"),
+    Case("exploration (scouting)", "responsive", {"exploration": 0.05}, {"exploration": 0.0}, "abandoned capability",
+         "-", **_EXPLORE),
 )
 
 

@@ -44,7 +44,7 @@ from orgsim.scenario import Organisation, Scenario  # noqa: E402
 LEVER_GROUPS: dict[str, tuple[str, ...]] = {
     "management": ("cadence", "sensing_delay", "sensing_noise", "strategy_threshold", "memory", "probing",
                    "planning_cost"),
-    "structure": ("fluidity", "specialisation", "restructure_cost", "coordination_cost", "team_cover"),
+    "structure": ("fluidity", "specialisation", "restructure_cost", "coordination_cost", "team_cover", "patience"),
     "hand-offs": ("handoff_delay", "handoff_error", "rework_fraction", "standardisation"),
     "constraints": ("constraints",),
     "exploration": ("exploration",),

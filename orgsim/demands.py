@@ -15,7 +15,7 @@ FIXED, TEAM = 0, 1
 
 #: Columns by storage: the scalar columns of one dtype share one array, each matrix has its own.
 _GROUPS: dict[str, tuple[str, ...]] = {
-    "ints": ("uid", "type", "arrived", "ready_at", "stream", "phase"),
+    "ints": ("uid", "type", "arrived", "ready_at", "stream", "phase", "stalled"),
     "floats": ("value", "size", "rework_share"),
     "flags": ("failure", "chased"),
 }
@@ -30,7 +30,8 @@ class DemandBook:
     relative to its type, visible to the organisation), ``ready_at`` (first tick it can be worked, after
     a hand-off), ``stream`` (FIXED or TEAM), ``failure`` (a follow-up: failure demand, after Seddon),
     ``chased`` (the customer has chased it once already), ``rework_share`` (share of its remaining work
-    that is rework or waste), ``phase`` (capability a FIXED demand was in last tick; -1: none). Matrices
+    that is rework or waste), ``phase`` (capability a FIXED demand was in last tick; -1: none),
+    ``stalled`` (ticks a ready TEAM demand has had nobody covering its work left). Matrices
     (rows x capabilities): ``remaining`` (known work still to do), ``hidden`` (needed work the plan
     missed, not found yet), ``planned`` (work as first planned; sizes rework), ``true_work`` (what it
     truly needs; learnt when delivered).
@@ -40,7 +41,7 @@ class DemandBook:
     """
 
     _COLUMNS = ("uid", "type", "arrived", "value", "size", "ready_at", "stream", "failure", "chased",
-                "rework_share", "phase")
+                "rework_share", "phase", "stalled")
     _MATRICES = ("remaining", "hidden", "planned", "true_work")
 
     def __init__(self, n_capabilities: int, capacity: int = 64) -> None:
@@ -90,13 +91,14 @@ class DemandBook:
 
     # --- changes ---------------------------------------------------------------------------------
     def add(self, **columns: np.ndarray) -> None:
-        """Append new demands; every column but ``uid``, ``chased``, ``rework_share`` and ``phase`` must be
-        given."""
+        """Append new demands; every column but ``uid``, ``chased``, ``rework_share``, ``phase`` and ``stalled``
+        must be given."""
         count = len(columns["type"])
         columns.setdefault("uid", np.arange(self.next_uid, self.next_uid + count))
         columns.setdefault("chased", np.zeros(count, dtype=bool))
         columns.setdefault("rework_share", np.zeros(count))
         columns.setdefault("phase", np.full(count, -1, dtype=np.int64))
+        columns.setdefault("stalled", np.zeros(count, dtype=np.int64))
         n, end = self._n, self._n + count
         if end > len(self._store["remaining"]):
             self._allocate(max(end, 2 * len(self._store["remaining"])))

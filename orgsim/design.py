@@ -44,6 +44,10 @@ class OrgDesign(BaseModel):
         default=0.5, ge=0.0, le=1.0, description="Skill at which a member covers a capability for a team: a "
         "team recruits for the capabilities no member covers (team assembly)."
     )
+    patience: int = Field(
+        default=5, ge=0, le=1000, description="Ticks a team demand waits for someone who covers its work "
+        "before the most skilled free member starts it anyway (0 = at once: nobody waits for cover)."
+    )
     handoff_delay: int = Field(ge=0, le=1000, description="Ticks a demand waits at each hand-off.")
     handoff_error: float = Field(ge=0.0, le=1.0, description="Chance that a hand-off loses information.")
     rework_fraction: float = Field(

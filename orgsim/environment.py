@@ -61,9 +61,10 @@ TURNOVER_SCALE = 0.02
 ANNOUNCE_SCALE = 0.01
 #: Ticks from an announcement until the frontier capability arrives or is abandoned (uniform range).
 FRONTIER_LEAD = (40, 120)
-#: Chance that an announced frontier capability never arrives.
+#: Chance that an announced frontier capability never arrives (default of ``frontier_fails``).
 FRONTIER_FAILS = 0.3
-#: Chance that a type born (or a template moved) after a frontier capability arrived needs it.
+#: Chance that a type born (or a template moved) after a frontier capability arrived needs it
+#: (default of ``frontier_uptake``).
 FRONTIER_UPTAKE = 0.5
 #: Share of rule flips that forbid (or permit again) a type rather than change its regulation.
 FORBID_SHARE = 0.3
@@ -134,6 +135,14 @@ class EnvironmentConfig(_Strict):
         default=(), description="Ticks at which the next hidden frontier capability is announced, besides "
         "the announcements turbulence brings; it arrives or is abandoned 40-120 ticks later.",
     )
+    frontier_fails: float = Field(
+        default=FRONTIER_FAILS, ge=0.0, le=1.0, description="Chance that an announced frontier capability "
+        "never arrives (a bet on it is wasted).",
+    )
+    frontier_uptake: float = Field(
+        default=FRONTIER_UPTAKE, ge=0.0, le=1.0, description="Chance that a type born, or a template moved, "
+        "after a frontier capability arrived needs it.",
+    )
     demand_types: int = Field(default=8, ge=1, le=100, description="Demand types alive at any time.")
     load: float | None = Field(
         default=None, gt=0.0, le=10.0, description="Offered customer work over the organisation's capacity "
@@ -151,6 +160,11 @@ class EnvironmentConfig(_Strict):
     value_spread: float = Field(
         default=0.5, ge=0.0, le=2.0, description="s.d. of the log value of a demand type (mean value = "
         "work_per_demand value units per demand), drawn independently of its work.",
+    )
+    wage: float = Field(
+        default=0.5, ge=0.0, le=100.0, description="What a unit of capacity costs the organisation per tick, "
+        "in value units (a demand's customer work is worth about one value unit a work unit): prices the "
+        "cost columns of the organisation's margin.",
     )
     regulated_share: float = Field(default=0.3, ge=0.0, le=1.0, description="Share of types regulated.")
     deadline: int = Field(default=60, ge=1, le=100_000, description="Ticks after arrival a demand expires.")
@@ -406,7 +420,7 @@ class DemandEnvironment:
             self.frontier_state[k] = ANNOUNCED
             self.frontier_due[k] = self.tick + int(rng.integers(*FRONTIER_LEAD))
         for k in np.flatnonzero((self.frontier_state == ANNOUNCED) & (self.frontier_due <= self.tick)):
-            self.frontier_state[k] = HIDDEN if rng.random() < FRONTIER_FAILS else ARRIVED
+            self.frontier_state[k] = HIDDEN if rng.random() < self.config.frontier_fails else ARRIVED
 
     def _bear(self, slot: int, rng: np.random.Generator, weight: float) -> None:
         """A new demand type in ``slot``: a fresh template, a value of its own, rules of the day."""
@@ -424,14 +438,14 @@ class DemandEnvironment:
 
     def _fresh_template(self, rng: np.random.Generator) -> np.ndarray:
         """Work per capability for a new kind of demand: 1 to 3 customer capabilities, one of them an
-        arrived frontier capability with chance ``FRONTIER_UPTAKE``."""
+        arrived frontier capability with chance ``frontier_uptake``."""
         caps = self.capabilities
         template = np.zeros(len(caps))
         n_needed = int(rng.integers(1, 4))
         pool = caps.established
         chosen = rng.choice(pool, size=min(n_needed, len(pool)), replace=False)
         arrived = np.flatnonzero(self.arrived_frontier)
-        if len(arrived) and rng.random() < FRONTIER_UPTAKE:
+        if len(arrived) and rng.random() < self.config.frontier_uptake:
             chosen[0] = rng.choice(arrived)
         template[chosen] = self.config.work_per_demand * rng.dirichlet(np.full(len(chosen), 2.0))
         return template

@@ -209,6 +209,7 @@ class OrgModel(mesa.Model):
         row.update(delivered)
         exploring = self._learn(scouting * available[:, None])
         shocks = sum(1 for _ in takewhile(lambda shock: shock[0] == t, reversed(env.shock_log)))
+        row.update(self._costs(coordination_share=row["coordination_overhead"], meetings=meetings))
         row.update({
             "internal_rework": rework_work / max(row["work_done"], 1e-9),
             "planning_overhead": min(1.0, d.planning_cost * meetings),
@@ -220,6 +221,19 @@ class OrgModel(mesa.Model):
         self._record(row, arrivals.types, exploring)
         self.onboarding = np.maximum(self.onboarding - 1, 0)
         self.tick += 1
+
+    def _costs(self, coordination_share: float, meetings: int) -> dict[str, float]:
+        """This tick's wage bill (``wage`` x capacity) split by where the time went (value units)."""
+        wage, total = self.environment.config.wage, float(self.capacity.sum())
+        onboarding = float(self.capacity[self.onboarding > 0].sum())
+        replanning = (total - onboarding) * min(1.0, self.design.planning_cost * meetings)
+        coordination = coordination_share * total
+        return {
+            "cost_capacity": wage * (total - onboarding - replanning - coordination),
+            "cost_coordination": wage * coordination,
+            "cost_replanning": wage * replanning,
+            "cost_restructuring": wage * onboarding,
+        }
 
     def run(self, ticks: int) -> OrgModel:
         """Run ``ticks`` more ticks (>= 0) and return the model."""
@@ -247,10 +261,12 @@ class OrgModel(mesa.Model):
             if len(book):
                 idle = np.flatnonzero((rows >= 0) & ((cover & left_bits[rows]) == 0))
                 on_left[idle] = row_sum(self.skills[idle] * (book.remaining[rows[idle]] > 0))
-            out = teams.leavers(self.team, cover, book.uid, left_bits, is_team, on_left, rows=rows)
+            out = teams.leavers(self.team, cover, book.uid, left_bits, is_team, on_left, rows=rows,
+                                waited=book.stalled >= d.patience)
             self.team[out] = teams.NO_TEAM
         free = self.fluid & (self.team == teams.NO_TEAM) & (self.onboarding == 0)
-        asking = np.flatnonzero(is_team & (book.ready_at <= t) & (left_bits != 0))
+        ready = is_team & (book.ready_at <= t) & (left_bits != 0)
+        asking = np.flatnonzero(ready)
         if len(asking) and free.any():
             in_team = np.flatnonzero(self.team >= 0)
             covered = np.zeros(len(book), dtype=np.int64)
@@ -263,11 +279,23 @@ class OrgModel(mesa.Model):
             self.team[members] = book.uid[asking[which]]
             free[members] = False
             headcount = np.bincount(book.rows(self.team[self.team >= 0]), minlength=len(book))
-            alone = asking[headcount[asking] == 0]
+            alone = asking[(headcount[asking] == 0) & (book.stalled[asking] >= d.patience)]
             if len(alone) and free.any():
                 members, which = teams.start_alone(self.skills, free, self._team_work(book.remaining[alone]))
                 self.team[members] = book.uid[alone[which]]
+        if len(book):
+            book.stalled = teams.waiting(book.stalled, ready, self._covering(cover, left_bits))
         return float((self.team != before).mean())
+
+    def _covering(self, cover: np.ndarray, left_bits: np.ndarray) -> np.ndarray:
+        """(D,) demands where some team-mate covers some of the work left (``left_bits``)."""
+        in_team = np.flatnonzero(self.team >= 0)
+        covered = np.zeros(len(self.demands), dtype=np.int64)
+        if len(in_team):
+            rows = self.demands.rows(self.team[in_team])
+            held = rows >= 0
+            np.bitwise_or.at(covered, rows[held], cover[in_team[held]])
+        return (covered & left_bits) != 0
 
     def _team_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """Members in a team whose demand is still held, and the book row of that demand."""
@@ -300,7 +328,7 @@ class OrgModel(mesa.Model):
         n_members = len(self.home)
         exact = d.exploration * n_members
         n_scouts = int(exact) + int(self.org_rng.random() < exact - int(exact))
-        need = env.capability_need()
+        need = self._believed_need()
         covered = np.count_nonzero(self.skills >= d.team_cover, axis=0)
         goal = np.maximum(need, 1.0 / len(need)) * n_members
         frontier = np.flatnonzero((env.announced_frontier | env.arrived_frontier) & (covered < goal))
@@ -313,6 +341,15 @@ class OrgModel(mesa.Model):
             short = np.flatnonzero(shortage > 0)
             targets = short[np.argsort(-shortage[short], kind="stable")]
         return scouting(skills, self.home, self._adjacency, targets, n_scouts)
+
+    def _believed_need(self) -> np.ndarray:
+        """(K,) share of work the organisation believes its demand needs by capability: the mix of
+        arrivals it sensed over its memory times what it believes each type needs (no oracle)."""
+        d = self.design
+        arrivals = self.sensor.read("arrivals", d.memory, d.sensing_delay, noisy=False)
+        need = arrivals @ (self.split * self.belief_team + (1 - self.split) * self.belief_fixed)
+        total = need.sum()
+        return need / total if total > 0 else np.full(len(need), 1.0 / len(need))
 
     def _learn(self, explore: np.ndarray) -> np.ndarray:
         """Learning by doing and exploring, transfer, forgetting (``orgsim.learning``). ``explore`` (N, K)

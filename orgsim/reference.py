@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from orgsim.demands import FIXED, TEAM
-from orgsim.work import EPS, _discover, _hand_off, phase_of
+from orgsim.work import finish_work, phase_of
 
 if TYPE_CHECKING:
     from orgsim.agents import Member
@@ -33,9 +33,9 @@ def _team_caps(model: OrgModel, row: int) -> set[int]:
 
 
 def assemble(model: OrgModel, t: int) -> float:
-    """Rules 1-3 of ``orgsim.teams``, one member and one demand at a time. Returns the share of members
+    """Rules 1-4 of ``orgsim.teams``, one member and one demand at a time. Returns the share of members
     who joined or left a team."""
-    book, cover = model.demands, model.design.team_cover
+    book, cover, patience = model.demands, model.design.team_cover, model.design.patience
     before = model.team.copy()
     row_of = {int(uid): r for r, uid in enumerate(book.uid)}
     members = model.members
@@ -57,7 +57,7 @@ def assemble(model: OrgModel, t: int) -> float:
             idle_by_team.setdefault(m.team, []).append(m)
     for uid, idle in idle_by_team.items():
         stays = None
-        if uid not in busy_teams:
+        if uid not in busy_teams and book.stalled[row_of[uid]] >= patience:
             left = book.remaining[row_of[uid]] > 0
             # The same floating-point sum as the vectorised engine, so that ties break alike.
             stays = max(idle, key=lambda m: (float((m.skills * left).sum()), -m.index))
@@ -101,13 +101,19 @@ def assemble(model: OrgModel, t: int) -> float:
     # 3. Starting.
     for r in asking:
         uid = int(book.uid[r])
-        if not free or any(m.team == uid for m in members):
+        if not free or book.stalled[r] < patience or any(m.team == uid for m in members):
             continue
         left = np.zeros(len(book.remaining[r]), dtype=bool)
         left[list(_team_caps(model, r))] = True
         m = max(free, key=lambda m: (float(m.skills @ left), -m.index))
         model.team[m.index] = uid
         free.remove(m)
+
+    # 4. Waiting.
+    for r in asking:
+        mates = [m for m in members if m.team == int(book.uid[r])]
+        covered = any(_covers(m, cover) & _team_caps(model, r) for m in mates)
+        book.stalled[r] = 0 if covered else book.stalled[r] + 1
     return float((model.team != before).mean())
 
 
@@ -177,16 +183,4 @@ def work(model: OrgModel, t: int, produce: np.ndarray) -> dict[str, Any]:
             worked[m.index, k] += produce[m.index] * (done_in[k] / capacity[k])
 
     fixed_rows = (book.stream == FIXED) & (book.ready_at <= t)
-    book.remaining -= progress
-    book.remaining[book.remaining < EPS] = 0.0
-    model.worked = worked / model.capacity[:, None]
-    found = _discover(model, progress)
-    rework = _hand_off(model, t, phase, fixed_rows, progress)
-    return {
-        "work_done": float(progress.sum()),
-        "rework_created": rework,
-        "coordination_overhead": coordination / float(model.capacity.sum()),
-        "hidden_found": found,
-        "_progress": progress.sum(axis=1),
-        "_rework_share": book.rework_share.copy(),
-    }
+    return finish_work(model, t, progress, worked, coordination, phase, fixed_rows)

@@ -5,9 +5,11 @@ the work:
 
 1. **Leaving.** A member leaves its team when the team's demand is gone (delivered, expired, or handed
    on to a compliance gate). It also leaves when no capability it *covers* (skill >= ``team_cover``)
-   has work left in the demand, so that the demand can recruit someone who does, unless it would leave
-   the demand with nobody: then the team-mate with most skill in the remaining work stays (and learns
-   it by doing). A member who leaves is free.
+   has work left in the demand, so that the demand can recruit someone who does. If that would leave
+   the demand with nobody, the member still leaves while the demand has waited fewer than
+   ``patience`` ticks for cover (someone who covers it may soon be free); once it has waited that
+   long, the team-mate with most skill in the remaining work stays (and learns it by doing). A member
+   who leaves is free.
 2. **Recruiting.** A ready demand of the team stream with work left in a capability that no team-mate
    covers asks for a free member, in passes. In each pass every such demand names the *kind* of free
    member it wants most: the kind whose covered capabilities overlap its uncovered ones most, and
@@ -15,9 +17,14 @@ the work:
    where it is needed). Each kind goes to the oldest demands that name it, as far as free members of
    that kind last, most skilled first; a demand that misses out names again in the next pass, and a
    demand that got someone may ask again. Passes stop when no demand can find a member who adds cover.
-3. **Starting.** A demand that still has nobody takes the free member with the most skill in its
-   remaining work, even below cover (someone has to start: nobody free covers it); oldest demand
-   first.
+3. **Starting.** A demand that still has nobody, and has waited at least ``patience`` ticks with
+   nobody covering its remaining work, takes the free member with the most skill in that work, even
+   below cover (someone has to start: nobody free covers it); oldest demand first.
+4. **Waiting.** A ready demand's wait for cover (``DemandBook.stalled``) grows by one each tick that
+   ends its assembly with no team-mate covering any of its remaining work, and is 0 otherwise.
+
+``patience = 0`` is the rule without waiting: nobody leaves a demand empty, and every demand that
+nobody covers is started at once by whoever is free (members end up alone on work they are poor at).
 
 People are indivisible, so breadth matters: a T-shaped member covers two capabilities and keeps a team
 small, while specialists make bigger teams, and a team of n pays coordination for n (``orgsim.work``).
@@ -44,14 +51,15 @@ def work_bits(work: np.ndarray) -> np.ndarray:
 
 
 def leavers(team: np.ndarray, member_cover: np.ndarray, demand_uid: np.ndarray, demand_left: np.ndarray,
-            demand_is_team: np.ndarray, skill_on_left: np.ndarray, rows: np.ndarray | None = None
-            ) -> np.ndarray:
+            demand_is_team: np.ndarray, skill_on_left: np.ndarray, rows: np.ndarray | None = None,
+            waited: np.ndarray | None = None) -> np.ndarray:
     """Members who leave their team this tick (rule 1), as a boolean (N,) mask.
 
     ``demand_left`` is each demand's bit mask of capabilities with work left; ``skill_on_left`` is each
     member's summed skill over its own demand's remaining capabilities (read only for members who
     cover nothing left). ``rows``, if given, is each member's row of its team's demand (-1: none or
-    not held), as ``DemandBook.rows`` gives it.
+    not held), as ``DemandBook.rows`` gives it. ``waited`` (D,) marks the demands that have waited
+    ``patience`` ticks for cover, whose last idle member stays (default: every demand).
     """
     in_team = np.flatnonzero(team != NO_TEAM)
     out = np.zeros(len(team), dtype=bool)
@@ -76,6 +84,8 @@ def leavers(team: np.ndarray, member_cover: np.ndarray, demand_uid: np.ndarray, 
         busy = np.bincount(pos[~idle_here], minlength=len(demand_uid))
         stays = ~idle_here
         lonely = idle_here & (busy[pos] == 0)
+        if waited is not None:
+            lonely &= waited[pos]
         if lonely.any():
             idx = np.flatnonzero(lonely)
             order = idx[np.lexsort((-skill_on_left[members[idx]], pos[idx]))]
@@ -166,3 +176,9 @@ def start_alone(skills: np.ndarray, free: np.ndarray, remaining: np.ndarray) -> 
         members.append(m)
         demands.append(d)
     return np.asarray(members, dtype=np.int64), np.asarray(demands, dtype=np.int64)
+
+
+def waiting(stalled: np.ndarray, asking: np.ndarray, covered: np.ndarray) -> np.ndarray:
+    """Rule 4: each demand's wait for cover after this tick's assembly. ``asking`` marks the ready
+    demands with team work left, ``covered`` those where a team-mate covers some of it."""
+    return np.where(asking, np.where(covered, 0, stalled + 1), stalled)

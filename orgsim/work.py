@@ -120,6 +120,16 @@ def do_work(model: OrgModel, t: int, produce: np.ndarray) -> dict[str, float]:
     dept_used = np.divide(dept_done, dept_capacity, out=np.zeros(n_caps), where=dept_capacity > 0)
     worked[staff, model.home[staff]] += produce[staff] * dept_used[model.home[staff]]
 
+    return finish_work(model, t, progress, worked, coordination, phase, fixed_rows)
+
+
+def finish_work(model: OrgModel, t: int, progress: np.ndarray, worked: np.ndarray, coordination: float,
+                phase: np.ndarray, fixed_rows: np.ndarray) -> dict[str, float]:
+    """After teams and departments worked: take ``progress`` (rows x K work units) off the demands, record
+    each member's time used (``worked``, capacity units), let teams find hidden work and hand fixed demands
+    on. ``phase`` is each demand's department before the work, ``fixed_rows`` the ready fixed demands."""
+    book = model.demands
+    remaining = book.remaining
     remaining -= progress
     np.multiply(remaining, remaining >= EPS, out=remaining)
     remaining += 0.0  # no negative zeros left by the line above

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from orgsim.model import OrgModel
-from orgsim.teams import NO_TEAM, cover_bits, leavers, recruit, start_alone, work_bits
+from orgsim.teams import NO_TEAM, cover_bits, leavers, recruit, start_alone, waiting, work_bits
 
 COVER = 0.5
 
@@ -70,6 +70,55 @@ def test_leaving_rules():
     out = leavers(np.array([10, 10, NO_TEAM]), np.array([0b001, 0b001, 0b010]), uid, left, is_team,
                   np.array([0.2, 0.4, 0.0]))
     assert out.tolist() == [True, False, False]
+    # ... but only once its demand has waited `patience` ticks for cover; before that it leaves too.
+    for waited, expected in (([True, False], [True, False, False]), ([False, False], [True, True, False])):
+        out = leavers(np.array([10, 10, NO_TEAM]), np.array([0b001, 0b001, 0b010]), uid, left, is_team,
+                      np.array([0.2, 0.4, 0.0]), waited=np.array(waited))
+        assert out.tolist() == expected
+
+
+def test_waiting_counts_ticks_without_cover():
+    stalled = np.array([0, 3, 7, 2])
+    asking = np.array([True, True, True, False])  # the last is not ready: its count stays
+    covered = np.array([False, False, True, False])
+    assert waiting(stalled, asking, covered).tolist() == [1, 4, 0, 2]
+
+
+def _lonely_non_coverers(model: OrgModel) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of demands whose team-mates all cover none of the team work left, and each row's headcount."""
+    book = model.demands
+    members = np.flatnonzero(model.team >= 0)
+    rows = book.rows(model.team[members])
+    left = model._team_work(book.remaining[rows]) > 0
+    covers = ((model.skills[members] >= model.design.team_cover) & left).any(axis=1)
+    any_cover = np.zeros(len(book), dtype=bool)
+    any_cover[rows[covers]] = True
+    staffed = np.bincount(rows, minlength=len(book))
+    return np.flatnonzero((staffed > 0) & ~any_cover), staffed
+
+
+@pytest.mark.parametrize("patience", [0, 5])
+def test_patience_keeps_members_free_for_work_they_cover(patience):
+    """A demand nobody covers gets one member who cannot cover it only after waiting ``patience`` ticks."""
+    model = OrgModel("responsive", {"regime": "complex", "load": 0.95}, members=40, seed=4, patience=patience,
+                     exploration=0.0)
+    seen: list[np.ndarray] = []
+    assemble = model._assemble
+
+    def checked(t: int) -> float:
+        churn = assemble(t)
+        stuck, staffed = _lonely_non_coverers(model)
+        assert (staffed[stuck] == 1).all()  # never two members who both cover nothing left
+        # This tick's assembly already counted this tick: at least patience before it, plus one.
+        seen.append(model.demands.stalled[stuck])
+        return churn
+
+    model._assemble = checked
+    model.run(80)
+    waited = np.concatenate(seen)
+    assert len(waited) > 0 and (waited >= patience + 1).all(), waited.min()
+    # Without patience, members are put on work they do not cover at once; with it, never before 5 ticks.
+    assert ((waited < 6).sum() > 0) == (patience == 0)
 
 
 def test_in_a_running_model_teams_form_change_and_dissolve():

@@ -50,3 +50,23 @@ def test_scorecard_of_a_real_run():
     assert card["customers_value"] == pytest.approx(ts.value_delivered.iloc[10:].mean())
     assert 0.0 <= card["customers_failure_demand"] <= 1.0 and card["customers_lead_time"] >= 1.0
     assert np.isfinite(card["people_skill_growth"])
+
+
+@pytest.mark.parametrize("design", ["siloed", "responsive"])
+def test_the_models_cost_columns_split_the_wage_bill(design):
+    """Each tick the four costs add up to wage x capacity; each is where the design spends time."""
+    model = OrgModel(design, {"regime": "complex", "wage": 0.4}, members=30, seed=3).run(150)
+    ts = model.timeseries()
+    costs = ts[list(winwin.COSTS.values())]
+    np.testing.assert_allclose(costs.sum(axis=1), 0.4 * 30.0, rtol=1e-12)
+    assert (costs >= -1e-12).all().all()
+    np.testing.assert_allclose(ts.cost_coordination, 0.4 * 30.0 * ts.coordination_overhead, rtol=1e-12)
+    np.testing.assert_allclose(ts.cost_restructuring, 0.4 * 30.0 * ts.onboarding_loss, rtol=1e-12)
+    if design == "siloed":
+        assert (ts.cost_coordination == 0).all() and ts.cost_restructuring.sum() > 0  # no teams; moves
+    else:
+        assert (ts.cost_restructuring == 0).all() and ts.cost_coordination.sum() > 0  # nobody moves home
+    assert (ts.cost_replanning > 0).any()
+    card = winwin.scorecard(ts, warmup=20)
+    assert card["missing"] == []
+    assert card["organisation_margin"] == pytest.approx(ts.value_delivered.iloc[20:].mean() - 12.0)

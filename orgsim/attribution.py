@@ -170,6 +170,14 @@ def explain(
     if wide.isna().any().any():
         raise OrgsimError(f"{key} is undefined in some runs (e.g. a lead time with nothing delivered); "
                           "choose another --measure")
+    return attribute(wide, names, groups, a, b, key)
+
+
+def attribute(wide: pd.DataFrame, names: dict[int, str], groups: list[str], a: str, b: str, key: str
+              ) -> Attribution:
+    """The :class:`Attribution` of ``b`` minus ``a`` from the hybrids' outcomes: ``wide`` has a row per seed
+    and a column per hybrid, ``names[mask]`` is the column of the hybrid taking ``groups`` set in
+    ``mask`` from ``b``, as :func:`hybrids_scenario` names them."""
     phi = shapley(lambda mask: wide[names[mask]].to_numpy(), len(groups))
     per_seed = pd.DataFrame(phi, index=wide.index, columns=groups)
     direct = wide[names[2 ** len(groups) - 1]] - wide[names[0]]

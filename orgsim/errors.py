@@ -58,7 +58,7 @@ def _allowed_keys(root: Any, path: list) -> list[str]:
                 return []
             node = node.model_fields[part].annotation
         else:
-            args = typing.get_args(node)
+            args = [a for a in typing.get_args(node) if a is not Ellipsis]  # tuple[X, ...]: X
             node = args[-1] if args else None
     node = _unwrap(node)
     return list(node.model_fields) if isinstance(node, type) and hasattr(node, "model_fields") else []

@@ -29,6 +29,7 @@ from orgsim.design import Cadence, OrgDesign, resolve
 from orgsim.environment import EnvironmentConfig
 from orgsim.errors import OrgsimError, describe_validation_error
 from orgsim.model import OrgModel
+from orgsim.story import Story
 
 
 class _Strict(BaseModel):
@@ -190,6 +191,8 @@ class Scenario(_Strict):
         default_factory=_default_organisations, description="Organisations to compare, by name."
     )
     sweep: Sweep | None = Field(default=None, description="Parameters varied over runs (none: one point).")
+    story: Story | None = Field(default=None, description="A scripted walk for the dashboard's story mode "
+                                "(none: no story); not part of the experiment's fingerprint.")
 
     @field_validator("organisations")
     @classmethod
@@ -209,6 +212,8 @@ class Scenario(_Strict):
                     f"environment.shocks.{i}.tick: {shock.tick} is after the last tick "
                     f"({self.run.ticks - 1}); allowed: 0 to {self.run.ticks - 1}"
                 )
+        if self.story is not None:
+            self.story.check_fits(self.run.ticks)
         if self.sweep is not None:
             _check_sweep(self)
         return self
@@ -244,7 +249,14 @@ class Scenario(_Strict):
         run = {**self.run.model_dump(), **{k: v for k, v in changes.items() if v is not None}}
         if changes.get("ticks") is not None and "warmup" not in changes and run["warmup"] >= run["ticks"]:
             run["warmup"] = run["ticks"] // 10
-        return validate_scenario({**self.model_dump(), "run": run}, source)
+        return validate_scenario({**self.model_dump(), "run": run, "story": self._story_for(run["ticks"])}, source)
+
+    def _story_for(self, ticks: int) -> dict[str, Any] | None:
+        """The story, its steps shortened in proportion if the run is cut to ``ticks``."""
+        if self.story is None:
+            return None
+        story = self.story if ticks >= self.run.ticks else self.story.scaled(ticks / self.run.ticks, ticks)
+        return story.model_dump()
 
     def reduced(
         self,
@@ -269,6 +281,7 @@ class Scenario(_Strict):
             for shock in env["shocks"]:
                 shock["tick"] = min(int(shock["tick"] * scale), ticks - 1)
             run["ticks"] = ticks
+            data["story"] = self._story_for(ticks)
         if members is not None:
             run["members"] = members
         if seeds is not None:
@@ -333,7 +346,7 @@ class Scenario(_Strict):
 
     def fingerprint(self) -> str:
         """SHA-256 of the scenario's canonical JSON: equal for equal experiments, whatever the file layout."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        text = json.dumps(self.model_dump(mode="json", exclude={"story"}), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -585,7 +598,8 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 # --- the reference of every key (scenarios/README.md is generated from it) ---------------------------------
-#: Unit of every key, by field name. A field without a unit here fails ``reference()`` (and its test).
+#: Unit of every key, by field name (or by key path, where a name means two things). A field without a
+#: unit here fails ``reference()`` (and its test).
 UNITS: dict[str, str] = {
     "description": "text",
     "run": "table", "environment": "table", "organisations": "table", "sweep": "table",
@@ -613,6 +627,8 @@ UNITS: dict[str, str] = {
     "learning_rate": "share of gap / tick", "forgetting_rate": "share / tick", "exploration": "share of capacity",
     "constraints": "name", "coordination_cost": "efficiency loss / extra team member",
     "restructure_cost": "ticks / full skill gap", "strategy_threshold": "share of demand",
+    "story": "table", "title": "text", "caption": "text", "predict": "text",
+    "hits": "layer names", "story.steps": "list of tables",
     "sampling": "name", "parameters": "table", "samples": "count", "seed": "seed", "second_order": "true/false",
     "levels": "count", "values": "the parameter's unit", "range": "the parameter's unit", "steps": "count",
 }
@@ -623,9 +639,12 @@ _DEFAULTS = {
     "environment.turbulence": "from regime", "environment.signal_noise": "from regime",
     "environment.load": "0.7 (unless arrival_rate)", "environment.arrival_rate": "none (from load)",
     "organisations.<name>.preset": "siloed (if no coupling)", "organisations.<name>.coupling": "none",
-    "sweep": "none (one point)", "sweep.seeds": "run.seeds", "sweep.samples": "none (grid)",
+    "sweep": "none (one point)", "story": "none", "sweep.seeds": "run.seeds", "sweep.samples": "none (grid)",
 }
-_RANGES = {"organisations.<name>.preset": "siloed, responsive", "sweep.parameters": "at least 1 parameter",
+_RANGES = {"organisations.<name>.preset": "siloed, responsive", "story.title": "1 to 120 characters",
+           "story.steps": "1 to 100 steps, ticks adding up to at most run.ticks",
+           "story.steps[].caption": "1 to 300 characters", "story.steps[].predict": "at most 300 characters",
+           "story.steps[].hits": "needs, technology, rules, volume", "sweep.parameters": "at least 1 parameter",
            "sweep.parameters.\"<key path>\".values": "at least 1 value"}
 
 
@@ -639,7 +658,8 @@ def reference() -> list[dict[str, str]]:
 def _walk(model: type[BaseModel], prefix: str, rows: list[dict[str, str]]) -> None:
     for name, info in model.model_fields.items():
         key = f"{prefix}{name}"
-        if name not in UNITS:
+        unit = UNITS.get(key, UNITS.get(name))
+        if unit is None:
             raise KeyError(f"orgsim.scenario.UNITS has no unit for {key!r}; add one")
         node = _unwrap(info.annotation)
         origin = typing.get_origin(node)
@@ -653,7 +673,7 @@ def _walk(model: type[BaseModel], prefix: str, rows: list[dict[str, str]]) -> No
         elif origin is tuple and _is_model(typing.get_args(node)[0]):
             child, sub = typing.get_args(node)[0], f"{key}[]."
         rows.append({
-            "key": key, "unit": UNITS[name], "range": _RANGES.get(key) or _range_text(info, node),
+            "key": key, "unit": unit, "range": _RANGES.get(key) or _range_text(info, node),
             "default": _DEFAULTS.get(key) or _default_text(model, info),
             "description": info.description or ((child.__doc__ or "").strip().splitlines() or [""])[0],
         })

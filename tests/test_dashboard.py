@@ -39,7 +39,8 @@ from orgsim.dashboard.settings import OrgChoice, Settings, from_scenario, load_f
 from orgsim.demands import FIXED, TEAM
 from orgsim.design import RESPONSIVE, SILOED, from_coupling
 from orgsim.errors import OrgsimError
-from orgsim.metrics import MEASURES, adaptation, adaptation_table
+from orgsim.metrics import MEASURES
+from orgsim.recovery import recovery
 from orgsim.teams import NO_TEAM
 
 SMALL = Settings().changed(members=40, horizon=200)  # the default load (0.7) scales with the headcount
@@ -156,58 +157,67 @@ def test_durations_and_moments_in_days_or_weeks():
     assert leadership.when(152, "days") == "day 152"
 
 
-def test_recovery_is_confirmed_only_after_it_held():
-    # Value 10 per tick, halved for 20 ticks after a shock at tick 100, then back.
+def test_recovery_is_measured_against_the_twin_and_confirmed_only_after_it_held():
+    # Value 10 per tick, halved for 20 ticks after a shock at tick 100, then back; its twin never dips.
     value = np.full(260, 10.0)
     value[100:120] = 5.0
     frame = pd.DataFrame({"value_delivered": value, "alignment": np.ones(260)})
+    twin = pd.DataFrame({"value_delivered": np.full(260, 10.0), "alignment": np.ones(260)})
     shock = ShockMark(100, "rules", 0.7, "you")
-    table = adaptation_table(frame, [(100, "rules", 0.7, True)])
-    full = leadership.recoveries(table, (shock,), 260)[0]
-    assert full.status == "recovered" and 20 <= full.ticks <= 50
-    early = leadership.recoveries(adaptation_table(frame.iloc[:130], [(100, "rules", 0.7, True)]), (shock,), 130)
+    full = leadership.recoveries(frame, [twin], (shock,), 260)[0]
+    expected = recovery(value, twin.value_delivered, 100, 260)
+    assert full.status == "recovered" and full.ticks == expected["time"] and 20 <= full.ticks <= 50
+    assert full.loss == pytest.approx(20 * 5.0)  # the value lost against the twin
+    early = leadership.recoveries(frame.iloc[:130], [twin.iloc[:130]], (shock,), 130)
     assert early[0].status == "not yet" and early[0].ticks == 30
-    holding = leadership.recoveries(table, (shock,), int(100 + full.ticks + leadership.HOLD - 1))[0]
-    assert holding.status == "too early"
-    flat = leadership.recoveries(table[table.measure == "alignment"], (shock,), 260, "alignment")[0]
+    # A recovery is only known once it has held: until then the run is censored ("not yet").
+    holding = leadership.recoveries(frame, [twin], (shock,), int(100 + full.ticks + leadership.HOLD - 1))[0]
+    assert holding.status == "not yet"
+    flat = leadership.recoveries(frame, [twin], (shock,), 260, "alignment")[0]
     assert flat.status == "no dip" and flat.text("weeks") == "no dip"
+    assert leadership.recoveries(frame, [twin], (shock,), 110, "alignment")[0].status == "too early"
     # A second shock 10 ticks later, while value is still down: the first never recovered before it.
     second = ShockMark(110, "needs", 0.7, "you")
-    both = adaptation_table(frame, [(100, "rules", 0.7, True), (110, "needs", 0.7, True)])
-    first, last = leadership.recoveries(both, (shock, second), 260)
+    first, last = leadership.recoveries(frame, [twin, twin], (shock, second), 260)
     assert first.text("days") == "not before the next shock"
     assert last.status == "recovered"
+    # A random shock of the world has no twin: not measured, and it does not end the window before it.
+    world = ShockMark(105, "needs", 0.3, "world")
+    first, unplanned = leadership.recoveries(frame, [twin, None], (shock, world), 260)
+    assert first == full and unplanned.text("days") == "not measured (unplanned)"
 
 
-def snapshot_of(values: list[np.ndarray], shocks: tuple, tick: int) -> Snapshot:
-    """A snapshot of two made-up runs: value delivered per tick as given, no failure demand."""
-    frames = tuple(pd.DataFrame({"value_delivered": v[:tick], "alignment": np.ones(tick),
-                                 "failure_demand": np.zeros(tick)}) for v in values)
-    log = [(s.tick, s.layer, s.magnitude, True) for s in shocks]
-    return Snapshot(
-        tick=tick, settings=Settings(), frames=frames,
-        adaptation=tuple(adaptation_table(f, log) for f in frames), shocks=shocks,
-        members=({}, {}), need=np.ones(6) / 6,
-    )
+def snapshot_of(values: list[np.ndarray], shocks: tuple, tick: int, twin: np.ndarray) -> Snapshot:
+    """A snapshot of two made-up runs: value delivered per tick as given, no failure demand; every shock's
+    twin delivers ``twin``."""
+    def table(v: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({"value_delivered": v[:tick], "alignment": np.ones(tick), "failure_demand": np.zeros(tick)})
+
+    frames = tuple(table(v) for v in values)
+    twins = tuple(tuple(table(twin) for _ in shocks) for _ in values)
+    return Snapshot(tick=tick, settings=Settings(), frames=frames, twins=twins, shocks=shocks,
+                    members=({}, {}), need=np.ones(6) / 6)
 
 
 def test_verdict_sentences_state_what_the_numbers_say():
     flat = np.full(400, 10.0)
-    assert leadership.verdict(snapshot_of([flat, flat * 1.2], (), 50)) == (
+    assert leadership.verdict(snapshot_of([flat, flat * 1.2], (), 50, flat)) == (
         "After 10 weeks of identical demand, the responsive organisation has delivered 20% more value "
         "than the silo'd organisation, with 0% of its recent demand customers coming back after a failure, against 0%.")
     rule = (ShockMark(100, "rules", 0.7, "you"),)
     slow, fast = flat.copy(), flat.copy()
     slow[100:160] = 4.0
     fast[100:115] = 4.0
-    rec = [adaptation(v[:400], [100])[0]["recovery_ticks"] for v in (slow, fast)]
+    rec = [recovery(v, flat, 100, 400)["time"] for v in (slow, fast)]
     assert rec[1] < rec[0]
-    assert leadership.verdict(snapshot_of([slow, fast], rule, 400)) == (
+    assert leadership.verdict(snapshot_of([slow, fast], rule, 400, flat)) == (
         f"After the new regulation in week 20, the responsive organisation recovered in "
         f"{leadership.duration(rec[1], 'weeks')}, the silo'd organisation in {leadership.duration(rec[0], 'weeks')}.")
     still_down = flat.copy()
     still_down[100:] = 4.0
-    assert leadership.verdict(snapshot_of([still_down, flat], rule, 180)) == (
+    dip = flat.copy()
+    dip[100:102] = 9.5  # within 10 % of the twin: no dip
+    assert leadership.verdict(snapshot_of([still_down, dip], rule, 180, flat)) == (
         "After the new regulation in week 20, the responsive organisation kept delivering; "
         "the silo'd organisation has not recovered after 16 weeks.")
 
@@ -320,6 +330,11 @@ def test_org_view_draws_departments_with_their_queues_and_teams_that_change():
         teams = responsive["team"][responsive["team"] != NO_TEAM]
         assert len(teams) and np.isin(teams, right.demands.uid[right.demands.stream == TEAM]).all()
         assert len(view.sides[1].demands.get_offsets()) == len(np.unique(teams))
+        # One shaded disc per team, centred on its demand, larger for a larger team.
+        hulls = view.sides[1].hulls
+        np.testing.assert_array_equal(hulls.get_offsets(), view.sides[1].demands.get_offsets())
+        sizes = np.unique(teams, return_counts=True)[1]
+        assert (np.diff(hulls.get_sizes()[np.argsort(sizes, kind="stable")]) >= 0).all()
         # Each member in a team is drawn nearest to its own team's demand.
         xy, demands = view.sides[1].dots.get_offsets(), view.sides[1].demands.get_offsets()
         nearest = np.argmin(np.linalg.norm(xy[:, None] - demands[None], axis=2), axis=1)
@@ -330,6 +345,11 @@ def test_org_view_draws_departments_with_their_queues_and_teams_that_change():
                                                 view.caption).groups())
         new_teams = len(set(np.unique(teams)) - {t for _, t in pairs[-2]}) if len(pairs) > 1 else teams_now
         assert (teams_now, formed) == (len(np.unique(teams)), new_teams)
+    # Hand-offs: one arrow between consecutive staffed departments in flow order (compliance last).
+    staffed = [k for k in left.flow_order if (siloed["home"] == k).any()]
+    arrows = [p for p in view.sides[0].ax.patches if type(p).__name__ == "FancyArrowPatch"]
+    assert len(arrows) == len(staffed) - 1 and not [p for p in view.sides[1].ax.patches
+                                                     if type(p).__name__ == "FancyArrowPatch"]
     # Teams form and dissolve: who works with whom on what differs from one week to the next.
     assert all(a != b for a, b in zip(pairs, pairs[1:], strict=False))
     assert len(pairs[0] & pairs[3]) < len(pairs[0])
@@ -629,12 +649,13 @@ def test_page_downloads_hold_the_current_run(page):
         click(rc, "step")
     downloads = {w.filename: w for w in rc.find(FileDownloadWidget).widgets}
     assert sorted(downloads) == sorted(f"orgsim-siloed-vs-responsive-seed0-tick5{end}"
-                                       for end in ("-charts.png", "-people.png", ".csv"))
+                                       for end in ("-charts.png", "-people.png", ".csv", "-board-pack.pdf"))
     for widget in downloads.values():
         widget.request_download = True
     wait_until(lambda: all(w.bytes is not None for w in downloads.values()))
     by_end = {name.rsplit("-", 1)[-1]: w.bytes for name, w in downloads.items()}
     assert by_end["charts.png"][:8] == by_end["people.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert by_end["pack.pdf"][:5] == b"%PDF-"
     table = pd.read_csv(io.BytesIO(by_end["tick5.csv"]))
     assert len(table) == 10 and table.value_delivered.sum() == pytest.approx(
         sum(m.timeseries().value_delivered.sum() for m in run.models))
@@ -658,3 +679,117 @@ def test_server_binds_to_localhost_and_refuses_a_busy_port(tmp_path, capsys):
     assert capsys.readouterr().err.strip().endswith("missing.toml: no such scenario file")
     assert missing_assets(tmp_path) == list(PACKAGES)
 
+
+
+# --- story mode -------------------------------------------------------------------------------------
+def shown(rc, ref: str) -> str | None:
+    """The text of ``ref`` if the page shows it now (None if not, or while a render replaces it)."""
+    try:
+        return text(rc, ref)
+    except ValueError:
+        return None
+
+
+def test_story_mode_waits_for_the_presenter_runs_each_step_and_ends_on_the_verdict(tmp_path, monkeypatch):
+    story = tmp_path / "story.toml"
+    story.write_text(
+        'description = "a story?"\n[run]\nticks = 60\nmembers = 30\nwarmup = 5\n'
+        '[environment]\nregime = "complex"\nturbulence = 0.0\n'
+        '[story]\ntitle = "Test story"\n'
+        '[[story.steps]]\ncaption = "Calm first."\npredict = "Who delivers more?"\nticks = 12\n'
+        '[[story.steps]]\ncaption = "Needs shift."\npredict = "Who recovers?"\nhits = ["needs"]\nmagnitude = 0.6\n'
+        'ticks = 20\n'
+        '[[story.steps]]\ncaption = "The verdict."\n', encoding="utf-8")
+    monkeypatch.setenv("ORGSIM_DASHBOARD_SCENARIO", str(story))
+    rc, run = render_with_session(monkeypatch)
+    rc.find(meta_ref="story").assert_empty()  # no story shown until the presenter starts it
+    click(rc, "step")
+    click(rc, "story-start")  # starts again from tick 0
+    assert run.tick == 0 and text(rc, "story-caption") == "Calm first."
+    assert text(rc, "story-predict") == "Who delivers more?"
+    assert rc.find(v.Btn, meta_ref="play").widget.disabled  # the story drives play
+    key_widget = rc.find(meta_ref="keys").widget  # listens for space and the right arrow (keys.vue)
+    key_widget.vue_key(" ")  # the presenter presses space
+    wait_until(lambda: shown(rc, "story-caption") == "Needs shift." and shown(rc, "story-predict") == "Who recovers?")
+    assert run.tick == 12 and not run.shocks()
+    click(rc, "story-go")  # one click does the same
+    wait_until(lambda: shown(rc, "story-caption") == "The verdict." and shown(rc, "story-verdict") is not None)
+    assert run.tick == 32
+    assert [(m.tick, m.layer, m.magnitude, m.source) for m in run.shocks()] == [(12, "needs", 0.6, "you")]
+    assert text(rc, "story-verdict") == text(rc, "verdict") == leadership.verdict(run.snapshot())
+    key_widget.vue_key("ArrowRight")
+    wait_until(lambda: "the end" in (shown(rc, "story-status") or ""))
+    assert run.tick == 32 and rc.find(v.Btn, meta_ref="story-go").widget.disabled
+    click(rc, "story-leave")
+    rc.find(meta_ref="story").assert_empty()
+    assert not rc.find(v.Btn, meta_ref="play").widget.disabled
+    rc.close()
+
+
+def test_band_runs_in_the_background_with_progress_and_says_how_sure(page, monkeypatch):
+    monkeypatch.setattr(dashboard_app, "BAND_SEEDS", 3)
+    rc, run = page
+    click(rc, "band-start")  # nothing has run yet: said in the page
+    assert "play a little first" in text(rc, "error")
+    for _ in range(12):
+        click(rc, "step")
+    click(rc, "band-start")
+    wait_until(lambda: shown(rc, "band-sentence") is not None)
+    sentence = text(rc, "band-sentence")
+    assert re.fullmatch(r"In [23] of 3 runs \(other markets, the same shocks\), the (silo'd|responsive) organisation "
+                        r"had delivered more value after 2.4 weeks[.,].*", sentence), sentence
+    assert "seeds 0 to 2" in text(rc, "band-caption")
+    rc.find(meta_ref="band-progress").assert_empty()
+    wait_until(lambda: not any(t.name == "orgsim-band" for t in threading.enumerate()))
+    click(rc, "reset")  # a new run has no band
+    rc.find(meta_ref="band-sentence").assert_empty()
+
+
+def test_why_view_computes_on_demand_with_progress_and_explains_the_gap(monkeypatch):
+    monkeypatch.setattr(dashboard_app, "WHY_SEEDS", 1)
+    monkeypatch.setattr(dashboard_app, "initial_settings", lambda: (SMALL, None))
+    rc, run = render_with_session(monkeypatch)
+    for _ in range(15):
+        click(rc, "step")
+    click(rc, "why-start")
+    wait_until(lambda: shown(rc, "why-sentence") is not None, timeout=120)
+    wait_until(lambda: not any(t.name == "orgsim-why" for t in threading.enumerate()))
+    sentence = text(rc, "why-sentence")
+    assert re.match(r"(Silo'd|Responsive) delivers [\d,]+ more value a week than (Silo'd|Responsive); "
+                    r"(most|the largest part) of the difference comes from ", sentence), sentence
+    assert rc.find(meta_ref="why-waterfall").widget.value[:8] == b"\x89PNG\r\n\x1a\n"
+    rc.find(meta_ref="why-progress").assert_empty()
+    click(rc, "reset")
+    rc.find(meta_ref="why-sentence").assert_empty()
+    rc.close()
+
+
+# --- twins: recovery against the same run without the shock ---------------------------------------------
+def test_twins_are_the_run_without_each_shock_up_to_the_next_one():
+    from orgsim.environment import Shock
+
+    world = SMALL.environment.model_copy(update={"shocks": (Shock(tick=30, layer="technology", magnitude=0.6),)})
+    settings = SMALL.model_copy(update={"environment": world})
+    run = Lockstep(settings)
+    run.step(12)
+    run.shock("needs", 0.8)  # by hand, at tick 12
+    run.step(40)  # the scheduled shock fires at tick 30
+    snap = run.snapshot()
+    assert [(m.tick, m.source) for m in snap.shocks if m.source != "world"] == [(12, "you"), (30, "scenario")]
+    # Twin of the shock by hand: the same settings, no shock at 12, up to the next shock (30).
+    alone = Lockstep(settings)
+    alone.step(30)
+    for side in (0, 1):
+        twin = snap.twins[side][0]
+        assert len(twin) == 30 and twin.equals(alone.models[side].timeseries())
+    # Twin of the scheduled shock: without it, with the shock by hand, up to now.
+    without = Lockstep(settings.model_copy(update={"environment": SMALL.environment}))
+    without.step(12)
+    without.shock("needs", 0.8)
+    without.step(40)
+    for side in (0, 1):
+        twin = snap.twins[side][1]
+        assert len(twin) == 52 and twin.equals(without.models[side].timeseries())
+    # The cards' recovery is the one against the last shock's twin.
+    expected = leadership.recoveries(snap.frames[0], snap.twins[0], snap.shocks, snap.tick)
+    assert leadership.kpis(snap)[0].recovery == [r for r in expected if r.status != "no twin"][-1]

@@ -1,6 +1,7 @@
 """The notebooks: stored without outputs, and each runs top to bottom in a fresh kernel.
 
-Each notebook runs at its default size in a temporary working directory, so any file it writes lands
+Each notebook runs in quick mode (``ORGSIM_WORKSHOP_QUICK=1``: the helpers in ``orgsim.workshop`` run
+fewer seeds, shorter runs and coarser grids) in a temporary working directory, so any file it writes lands
 outside the repository; its kernel is this interpreter's ipykernel, so it imports the installed orgsim.
 Each notebook's runtime is printed (not asserted: the machine is shared and timing is noisy).
 """
@@ -26,7 +27,9 @@ EXPECTED = {
     "03-pace-layers.ipynb",
     "04-march-1991.ipynb",
 }
-CELL_TIMEOUT = 900  # seconds per cell; a whole notebook at its default size takes a few minutes on a busy machine
+CELL_TIMEOUT = 600  # seconds per cell; a whole notebook in quick mode takes well under a minute
+#: Notebooks shown to a room: every cell is one or two readable lines (the code is in orgsim.workshop*).
+ROOM = ["01-the-argument.ipynb", "03-pace-layers.ipynb", "04-march-1991.ipynb"]
 
 
 def test_every_workshop_notebook_is_there():
@@ -63,6 +66,15 @@ def test_suggested_answers_are_collapsed(name: str):
     assert all(hidden), f"{name}: every suggested answer is stored collapsed (jupyter.source_hidden)"
 
 
+@pytest.mark.parametrize("name", ROOM)
+def test_cells_in_front_of_a_room_are_one_or_two_lines(name: str):
+    for i, cell in enumerate(_cells(name)):
+        if cell.cell_type != "code":
+            continue
+        lines = [line for line in cell.source.splitlines() if line.strip() and not line.startswith("# Suggested")]
+        assert len(lines) <= 2, f"{name}, cell {i}: {len(lines)} lines of code; move them into orgsim.workshop"
+
+
 @pytest.fixture(scope="session")
 def kernel_specs(tmp_path_factory) -> KernelSpecManager:
     """A kernel spec "python3" that starts this interpreter's ipykernel, whatever is installed elsewhere."""
@@ -79,7 +91,8 @@ def kernel_specs(tmp_path_factory) -> KernelSpecManager:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_runs_top_to_bottom(path: Path, kernel_specs: KernelSpecManager, tmp_path: Path, capsys):
+def test_runs_top_to_bottom(path: Path, kernel_specs: KernelSpecManager, tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.setenv("ORGSIM_WORKSHOP_QUICK", "1")  # the kernel (and any process it starts) inherits it
     nb = nbformat.read(path, as_version=4)
     before = sorted(NOTEBOOK_DIR.parent.glob("notebooks/**/*"))
     km = KernelManager(kernel_name="python3", kernel_spec_manager=kernel_specs)

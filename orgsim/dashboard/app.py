@@ -20,8 +20,11 @@ from typing import Any
 
 import solara
 
-from orgsim.dashboard import leadership
-from orgsim.dashboard.charts import LAYER_COLOURS, Timeline, side_colours
+from orgsim.attribution import Attribution
+from orgsim.dashboard import band as bands
+from orgsim.dashboard import leadership, why
+from orgsim.dashboard.boardpack import board_pack
+from orgsim.dashboard.charts import LAYER_COLOURS, PANELS, Timeline, side_colours
 from orgsim.dashboard.export import csv_bytes, file_stem
 from orgsim.dashboard.leadership import Kpis
 from orgsim.dashboard.lockstep import SHOCK_BUTTONS, SHOCK_NOUNS, Lockstep, Snapshot
@@ -40,10 +43,16 @@ from orgsim.dashboard.settings import (
     notes,
     workshop,
 )
+from orgsim.dashboard.storymode import CSS as STORY_CSS
+from orgsim.dashboard.storymode import Keys, StoryPanel, story_of
 from orgsim.environment import REGIMES
 from orgsim.errors import OrgsimError
+from orgsim.story import RUNNING, WAITING, StoryPlayer
 
 WORKSHOP_LABEL = "Workshop world (you trigger the shocks)"
+#: Runs (seeds) of the uncertainty band, and seeds of the why view.
+BAND_SEEDS = bands.DEFAULT_SEEDS
+WHY_SEEDS = why.DEFAULT_SEEDS
 #: Play speeds: ticks run per frame, and the least seconds per frame (a browser shows about 5 frames a second).
 SPEEDS: dict[str, tuple[int, float]] = {"Slow": (1, 0.25), "Normal": (2, 0.2), "Fast": (5, 0.2)}
 REGIME_HELP = {
@@ -113,6 +122,8 @@ class Session:
         self.version = 0  # bumped by every change of the models (the number of the frame to draw)
         self.run = 0  # bumped by every reset (new figures)
         self.pacer = Pacer()
+        self.player: StoryPlayer | None = None  # the story being presented, if any (story mode)
+        self.background_cancel = threading.Event()  # set to stop the band or the why view being computed (a reset)
         self._lock = threading.Lock()
         self.settings_lock = threading.Lock()
 
@@ -152,6 +163,10 @@ def Page():
     speed = solara.use_reactive("Normal")
     error = solara.use_reactive(start_error)
     controls = solara.use_reactive(0)  # bumped to redraw the controls from the settings after a refused change
+    band = solara.use_reactive(None)  # the uncertainty band of this run (bands.Band), once computed
+    band_progress = solara.use_reactive(None)  # (runs done, runs) while the band is computed
+    why_result = solara.use_reactive(None)  # the attribution of the gap so far (why.compute), once computed
+    why_progress = solara.use_reactive(None)  # (runs done, runs) while it is computed
 
     def sync(reset: bool = False) -> int:
         v, r = session.changed(reset)
@@ -180,9 +195,78 @@ def Page():
 
     def reset() -> None:
         playing.value = False
+        session.player = None
+        session.background_cancel.set()
+        session.background_cancel = threading.Event()
+        band.value = why_result.value = None
         with session.settings_lock:
             lockstep.reset(session.draft)
         sync(reset=True)
+
+    def start_story() -> None:
+        """Story mode: the run starts again from tick 0 and the story's first step waits."""
+        story = story_of(session.draft.scenario)
+        if story is None:
+            raise OrgsimError("this scenario has no [story] section (see scenarios/README.md)")
+        reset()
+        session.player = StoryPlayer(story)
+        sync()
+
+    def story_go() -> None:
+        """The presenter goes on: the waiting step's shocks hit, its ticks play."""
+        player = session.player
+        if player is None or player.phase != WAITING:
+            return
+        magnitude = player.step.magnitude
+        for layer in player.go():
+            lockstep.shock(layer, magnitude)
+        sync()
+        playing.value = player.phase == RUNNING
+
+    def in_background(name: str, what: str, job: Callable[..., Any], progress: solara.Reactive,
+                      done: Callable[[Any], None]) -> None:
+        """Run ``job(progress=..., cancel=...)`` in a thread of its own, showing its progress; on success
+        (and if the run on screen is still the same) ``done(result)``. A reset cancels it."""
+        now = lockstep.snapshot()
+        if now.tick == 0:
+            raise OrgsimError(f"play a little first: {what} up to the day on screen")
+        cancel, run_now = session.background_cancel, session.run
+        progress.value = (0, 1)
+
+        def work() -> None:
+            try:
+                result = job(now, progress=lambda k, n: progress.set((k, n)), cancel=cancel)
+            except Exception as err:  # noqa: BLE001 - shown in the page, the thread must not die silently
+                error.value = f"{what} stopped: {err}"
+                result = None
+            progress.value = None
+            if result is not None and session.run == run_now:
+                done(result)
+                sync()
+
+        threading.Thread(target=work, name=f"orgsim-{name}", daemon=True).start()
+
+    def start_band() -> None:
+        """Run the same settings and shocks on other seeds in the background, then draw the band."""
+        figure = timeline
+
+        def done(result: bands.Band) -> None:
+            figure.show_band(result)
+            band.value = result
+
+        in_background("band", "the band shows other runs", lambda now, **kw: bands.compute(
+            now.settings, now.shocks, now.tick, figure.line, [p[0] for p in PANELS], BAND_SEEDS, **kw),
+            band_progress, done)
+
+    def start_why() -> None:
+        """Attribute the gap so far to lever groups in the background, then show the waterfall."""
+        in_background("why", "the why view explains the gap", lambda now, **kw: why.compute(
+            now.settings, now.tick, WHY_SEEDS, now.shocks, **kw), why_progress, why_result.set)
+
+    def leave_story() -> None:
+        playing.value = False
+        session.player = None
+        sync()
 
     def toggle_play() -> None:
         playing.value = not playing.value and not lockstep.finished
@@ -202,14 +286,24 @@ def Page():
         ticks, pause = SPEEDS[speed.value]
         while playing.value and not cancel.is_set():
             began = time.perf_counter()
+            player = session.player
+            allowed = ticks if player is None else player.allow(ticks)
             with play_turn(cancel) as turn:
                 if not turn or not playing.value:
                     break
                 try:
-                    ran = lockstep.step(ticks)
+                    ran = lockstep.step(allowed) if allowed else 0
                 except Exception as err:  # noqa: BLE001 - shown in the page, the loop must not die silently
                     error.value = f"the run stopped: {err}"
                     ran = 0
+                if player is not None:
+                    player.ran(ran)
+                    if ran < allowed:
+                        player.stop()  # the end of the run came first
+                    if player.phase != RUNNING:  # the step has run: the next one waits for the presenter
+                        playing.value = False
+                        sync()
+                        break
                 if not ran:
                     playing.value = False
                     break
@@ -226,18 +320,28 @@ def Page():
     snap: Snapshot = solara.use_memo(lockstep.snapshot, [version.value, run.value])
     settings = snap.settings
     capabilities = lockstep.models[0].capabilities.names
-    timeline = solara.use_memo(lambda: Timeline(settings), [run.value, settings.time_unit])
+    timeline = solara.use_memo(lambda: _timeline(settings, band.value), [run.value, settings.time_unit])
     orgview = solara.use_memo(lambda: OrgView(settings, capabilities), [run.value])
     timeline_image = solara.use_memo(lambda: _frame(timeline, snap), [timeline, version.value, run.value])
     orgview_image = solara.use_memo(lambda: _frame(orgview, snap), [orgview, version.value, run.value])
     advice = solara.use_memo(lambda: _advice(draft), [draft])
 
-    solara.Style(CSS)
+    solara.Style(CSS + STORY_CSS)
     solara.Title("orgsim: two organisations, one market")
     with solara.Sidebar():
         Controls(draft, *sidebar).key(f"controls-{controls.value}")
+    story = solara.use_memo(lambda: story_of(settings.scenario), [settings.scenario])
+    player = session.player
+    verdict = leadership.verdict(snap)
     with solara.Column(style={"padding": "6px 18px", "max-width": "1500px"}):
-        solara.Div(children=[leadership.verdict(snap)], classes=["orgsim-verdict"]).meta(ref="verdict")
+        with solara.Div():  # always there, so that the widgets after it are kept when a story starts
+            if player is not None:
+                StoryPanel(player, verdict, guarded(story_go), guarded(leave_story), version.value)
+        Keys(event_key=lambda _key: guarded(story_go)()).meta(ref="keys")
+        solara.Div(children=[verdict], classes=["orgsim-verdict"]).meta(ref="verdict")
+        if band.value is not None:
+            solara.Div(children=[band.value.sentence(settings.nouns(), settings.time_unit)],
+                       classes=["orgsim-kpi-words"]).meta(ref="band-sentence")
         if error.value:
             solara.Error(error.value, dense=True).meta(ref="error")
         pending = not draft.same_run(lockstep.settings)
@@ -249,13 +353,16 @@ def Page():
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "8px"}):
             finished = lockstep.finished
             solara.Button("Pause" if playing.value else "Play", icon_name="mdi-pause" if playing.value else "mdi-play",
-                          color="primary", on_click=toggle_play, disabled=finished and not playing.value,
-                          ).meta(ref="play")
+                          color="primary", on_click=toggle_play,
+                          disabled=(finished and not playing.value) or player is not None).meta(ref="play")
             solara.Button("Step", icon_name="mdi-step-forward", on_click=guarded(step),
-                          disabled=playing.value or finished).meta(ref="step")
+                          disabled=playing.value or finished or player is not None).meta(ref="step")
             solara.Button("Reset", icon_name="mdi-restart", on_click=guarded(reset),
                           color="warning" if pending else None).meta(ref="reset")
             solara.ToggleButtonsSingle(value=speed, values=list(SPEEDS)).meta(ref="speed")
+            if story is not None and player is None:
+                solara.Button(f"Play the story: {story.title}", icon_name="mdi-presentation-play", color="secondary",
+                              on_click=guarded(start_story)).meta(ref="story-start")
             unit = settings.time_unit
             solara.Text(f"{unit[:-1].capitalize()} {snap.tick // TICKS_PER_UNIT[unit]} of "
                         f"{settings.horizon // TICKS_PER_UNIT[unit]}", classes=["orgsim-clock"]).meta(ref="clock")
@@ -267,13 +374,52 @@ def Page():
                               style={"background-color": LAYER_COLOURS[layer]}).meta(ref=f"shock-{layer}")
         KpiCards(snap)
         solara.Div(children=["What happens over time"], classes=["orgsim-section"])
+        with solara.Row(style={"align-items": "center", "gap": "10px"}):
+            solara.Button(f"How sure? Run {BAND_SEEDS} other markets", icon_name="mdi-chart-bell-curve",
+                          on_click=guarded(start_band), disabled=band_progress.value is not None,
+                          ).meta(ref="band-start")
+            if band_progress.value is not None:
+                done, total = band_progress.value
+                solara.ProgressLinear(value=100 * done / total).meta(ref="band-progress")
+                solara.Text(f"{done} of {total} runs", classes=["orgsim-kpi-sub"])
+            elif band.value is not None:
+                solara.Text(f"Shaded: where 80 % of {len(band.value.seeds)} runs lie (seeds "
+                            f"{band.value.seeds[0]} to {band.value.seeds[-1]}, up to "
+                            f"{leadership.when(band.value.ticks, settings.time_unit)})",
+                            classes=["orgsim-kpi-sub"]).meta(ref="band-caption")
         solara.Image(timeline_image, format="jpeg", width="100%").meta(ref="timeline")
         ShockTable(snap)
         solara.Div(children=["Who is where"], classes=["orgsim-section"])
         solara.Image(orgview_image, format="jpeg", width="100%").meta(ref="orgview")
         solara.Text(orgview.caption, classes=["orgsim-kpi-sub", "orgsim-teams"]).meta(ref="teams")
-        Exports(snap, session, timeline, orgview)
+        WhyView(why_result.value, why_progress.value, guarded(start_why), settings.time_unit)
+        Exports(snap, session, timeline, orgview, band.value, why_result.value)
         Drawn(frame=version.value, event_drawn=session.pacer.on_drawn).meta(ref="drawn")  # last: after the frame
+
+
+def _timeline(settings: Settings, band: bands.Band | None) -> Timeline:
+    """A new timeline (a new run, or another time unit), with the run's band if it has one."""
+    figure = Timeline(settings)
+    if band is not None:
+        figure.show_band(band)
+    return figure
+
+
+@solara.component
+def WhyView(result, progress: tuple[int, int] | None, start: Callable[[], None], unit: str):
+    """Why the difference: the button, its progress, then the sentence and the waterfall."""
+    solara.Div(children=["Why the difference?"], classes=["orgsim-section"])
+    image = solara.use_memo(lambda: why.waterfall_png(result) if result is not None else None, [result])
+    with solara.Row(style={"align-items": "center", "gap": "10px"}):
+        solara.Button(f"Why? Attribute the gap to lever groups ({WHY_SEEDS} markets)", icon_name="mdi-help-circle",
+                      on_click=start, disabled=progress is not None).meta(ref="why-start")
+        if progress is not None:
+            done, total = progress
+            solara.ProgressLinear(value=100 * done / total).meta(ref="why-progress")
+            solara.Text(f"{done} of {total} runs", classes=["orgsim-kpi-sub"])
+    if result is not None:
+        solara.Div(children=[why.sentence(result, unit)], classes=["orgsim-kpi-words"]).meta(ref="why-sentence")
+        solara.Image(image, format="png", width="min(100%, 1000px)").meta(ref="why-waterfall")
 
 
 def _advice(draft: Settings) -> list[str]:
@@ -310,7 +456,7 @@ def KpiCard(name: str, colour: str, kpi: Kpis, unit: str, lead: str, side: str):
     recovery = kpi.recovery.text(unit) if kpi.recovery else "no shock yet"
     tiles = [
         ("Value delivered", f"{kpi.value_total:,.0f}", " · ".join(x for x in (rate, lead) if x)),
-        ("Recovery", recovery, "after the last shock, to 90 % of the value before it" if kpi.recovery else ""),
+        ("Recovery", recovery, "after the last shock: within 10 % of the run without it" if kpi.recovery else ""),
         ("Failure demand", _percent(kpi.failure_share), "of recent demand: customers coming back"),
         ("Alignment now", _percent(kpi.alignment), "of effort where customers need it"),
     ]
@@ -356,12 +502,22 @@ def ShockTable(snap: Snapshot):
 
 
 @solara.component
-def Exports(snap: Snapshot, session: Session, timeline: Timeline, orgview: OrgView):
+def Exports(snap: Snapshot, session: Session, timeline: Timeline, orgview: OrgView, band: bands.Band | None,
+            explained: Attribution | None):
     charts = solara.use_memo(lambda: timeline.export_png, [timeline])
+
+    def pack() -> bytes:
+        now = session.lockstep.snapshot()
+        for figure in (timeline, orgview):
+            figure.update(now)
+        return board_pack(now, timeline, orgview, band, explained)
+
     people = solara.use_memo(lambda: orgview.export_png, [orgview])
     table = solara.use_memo(lambda: (lambda: csv_bytes(session.lockstep.snapshot())), [session])
     stem = file_stem(snap)
     with solara.Row(style={"gap": "8px", "margin": "12px 0 24px"}):
+        solara.FileDownload(pack, f"{stem}-board-pack.pdf", label="Board pack (PDF)", mime_type="application/pdf"
+                            ).meta(ref="board-pack")
         solara.FileDownload(charts, f"{stem}-charts.png", label="Charts (PNG)", mime_type="image/png")
         solara.FileDownload(people, f"{stem}-people.png", label="Organisation view (PNG)", mime_type="image/png")
         solara.FileDownload(table, f"{stem}.csv", label="Per-tick table (CSV)", mime_type="text/csv")

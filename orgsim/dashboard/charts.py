@@ -8,9 +8,11 @@ rarely needs redrawing.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import threading
+from collections.abc import Iterator
 
 import matplotlib
 
@@ -93,18 +95,24 @@ class LiveFigure:
             image.save(out, format="jpeg", quality=90, subsampling=0)
             return out.getvalue()
 
-    def export_png(self, dpi: int = 150) -> bytes:
-        """The whole figure at print resolution (a download), moving parts included."""
+    @contextlib.contextmanager
+    def still(self) -> Iterator[Figure]:
+        """The figure with its moving parts drawn like the rest, for saving it whole (a PNG, a PDF page)."""
         with self._lock:
             for artist in self._animated:
                 artist.set_animated(False)
             try:
-                out = io.BytesIO()
-                self.figure.savefig(out, format="png", dpi=dpi, facecolor="white")
+                yield self.figure
             finally:
                 for artist in self._animated:
                     artist.set_animated(True)
                 self.invalidate()
+
+    def export_png(self, dpi: int = 150) -> bytes:
+        """The whole figure at print resolution (a download), moving parts included."""
+        with self.still() as figure:
+            out = io.BytesIO()
+            figure.savefig(out, format="png", dpi=dpi, facecolor="white")
             return out.getvalue()
 
 
@@ -146,6 +154,7 @@ class Timeline(LiveFigure):
         for ax, limits in zip(self.axes, self._limits, strict=True):
             ax.set_ylim(*limits)
         self._marked = 0
+        self._band: list = []  # the uncertainty band's patches, if one is shown
 
     def _ylabel(self, scale: str) -> str:
         unit = self.unit[:-1]
@@ -158,6 +167,26 @@ class Timeline(LiveFigure):
         if scale == "duration":
             return y / self.per_unit
         return y
+
+    def line(self, measure: str, frame: pd.DataFrame) -> np.ndarray:
+        """The line drawn for ``measure`` (one of ``PANELS``) of a per-tick table: smoothed and scaled."""
+        scale = next(scale for name, _, scale in PANELS if name == measure)
+        return self._display(measure, scale, frame)
+
+    def show_band(self, band) -> None:
+        """Draw ``band`` (``orgsim.dashboard.band.Band``) behind the lines: each organisation's 10th to 90th
+        percentile over seeds, in its colour; a new band replaces the last one."""
+        with self._lock:
+            for patch in self._band:
+                patch.remove()
+            x = np.arange(band.ticks) / self.per_unit
+            self._band = [
+                ax.fill_between(x, band.low[measure][side], band.high[measure][side], color=line.get_color(),
+                                alpha=0.18, lw=0, zorder=1)
+                for ax, (measure, _, _), pair in zip(self.axes, PANELS, self.lines, strict=True)
+                for side, line in enumerate(pair)
+            ]
+            self.invalidate()
 
     def update(self, snap: Snapshot) -> None:
         """Show ``snap``: new line data, axis limits grown if needed, new shocks marked."""

@@ -1,26 +1,26 @@
 """The leadership view: a few numbers per organisation and one sentence saying what happened.
 
-Everything here is computed from a :class:`~orgsim.dashboard.lockstep.Snapshot`. Recovery uses the
-core's adaptation speed (``orgsim.metrics.adaptation``: back to 90 % of the pre-shock level of the
-30-tick average, held for ``HOLD`` ticks). A live run adds one caveat: a recovery is only *confirmed*
-once it has held for ``HOLD`` ticks, so the page says "too early to tell" until then.
+Everything here is computed from a :class:`~orgsim.dashboard.lockstep.Snapshot`. Recovery is the
+twin-based recovery of ``orgsim.recovery``: the run against its no-shock twin (``twins.py``), back
+within 10 % of the twin's level (30-tick averages) and held there for ``HOLD`` ticks, before the next
+shock. A live run adds one caveat: a recovery is only *confirmed* once it has held for ``HOLD`` ticks,
+and a shock that has not hurt yet may still do so, so the page says "too early to tell" until then.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from orgsim.dashboard.lockstep import SHOCK_NOUNS, ShockMark, Snapshot
 from orgsim.dashboard.settings import TICKS_PER_UNIT
-from orgsim.metrics import adaptation
+from orgsim.recovery import CENSORED, NOT_HIT, RECOVERY_MEASURES, RULE, recovery
 
-#: Ticks a recovery must hold before it counts (the core's default).
-HOLD: int = inspect.signature(adaptation).parameters["hold"].default
+#: Ticks a recovery must hold before it counts (orgsim.recovery's rule).
+HOLD: int = RULE.hold
 #: Ticks averaged for "now" figures (failure demand share, alignment now, value rate).
 RECENT = 20
 
@@ -44,9 +44,9 @@ def when(tick: int, unit: str) -> str:
 class Recovery:
     """How one organisation came back from one shock, as far as can be told now."""
 
-    status: str  # "no data", "too early", "not yet", "no dip", "recovered", "cut short", "unclear"
+    status: str  # "no twin", "too early", "not yet", "no dip", "recovered", "cut short", "unclear"
     ticks: float  # ticks to recover (0: no dip); for "not yet", ticks observed since the shock
-    loss: float  # value lost until recovery, in ticks of pre-shock output (NaN if unknown)
+    loss: float  # the measure lost against the twin, summed over the window (measure x ticks; NaN if unknown)
 
     @property
     def confirmed(self) -> bool:
@@ -55,7 +55,7 @@ class Recovery:
     def text(self, unit: str) -> str:
         """A few words for a card or table cell."""
         return {
-            "no data": "no baseline yet",
+            "no twin": "not measured (unplanned)",
             "too early": "too early to tell",
             "not yet": f"not yet ({duration(self.ticks, unit)} so far)",
             "no dip": "no dip",
@@ -65,27 +65,31 @@ class Recovery:
         }[self.status]
 
 
-def recoveries(table: pd.DataFrame, shocks: tuple[ShockMark, ...], tick: int,
-               measure: str = "value_delivered") -> list[Recovery]:
-    """One :class:`Recovery` per shock from an organisation's ``model.adaptation()`` table."""
-    rows = table[table.measure == measure] if len(table) else table
+def recoveries(frame: pd.DataFrame, twins: Sequence[pd.DataFrame | None], shocks: tuple[ShockMark, ...],
+               tick: int, measure: str = "value_delivered") -> list[Recovery]:
+    """One :class:`Recovery` per shock of an organisation's run (``frame``: its per-tick table up to ``tick``),
+    each against its no-shock twin (``twins``, None for a random shock), up to the next shock with a twin."""
     out = []
-    for i, row in enumerate(rows.itertuples(index=False)):
-        end = shocks[i + 1].tick if i + 1 < len(shocks) else tick
-        observed = end - row.tick
-        rec = row.recovery_ticks
-        last = i + 1 == len(shocks)
+    twinned = [i for i, twin in enumerate(twins) if twin is not None]
+    for i, (shock, twin) in enumerate(zip(shocks, twins, strict=True)):
+        later = [shocks[j].tick for j in twinned if j > i]
+        end, last = (later[0], False) if later else (tick, True)
+        observed = end - shock.tick
+        if twin is None:
+            out.append(Recovery("no twin", math.nan, math.nan))
+            continue
         if observed <= 0:
-            status = "too early" if last else "unclear"
-        elif not np.isfinite(rec):
-            status = "no data"
-        elif row.censored:
-            status = "not yet" if last else "cut short"
-        elif rec + HOLD > observed:
-            status = "too early" if last else "unclear"
+            out.append(Recovery("too early" if last else "unclear", 0.0, math.nan))
+            continue
+        r = recovery(frame[measure].to_numpy(), twin[measure].to_numpy(), shock.tick, end,
+                     better=RECOVERY_MEASURES.get(measure, "higher"))
+        if r["outcome"] == NOT_HIT:
+            status, ticks = ("too early" if last and observed < HOLD else "no dip"), 0.0
+        elif r["outcome"] == CENSORED:
+            status, ticks = ("not yet" if last else "cut short"), float(observed)
         else:
-            status = "no dip" if rec == 0 else "recovered"
-        out.append(Recovery(status, observed if status == "not yet" else rec, float(row.loss)))
+            status, ticks = "recovered", r["time"]
+        out.append(Recovery(status, ticks, r["area"]))
     return out
 
 
@@ -104,9 +108,9 @@ def kpis(snap: Snapshot) -> tuple[Kpis, Kpis]:
     """The card numbers of the left and right organisation."""
     unit_ticks = TICKS_PER_UNIT[snap.settings.time_unit]
     out = []
-    for frame, table in zip(snap.frames, snap.adaptation, strict=True):
+    for frame, twins in zip(snap.frames, snap.twins, strict=True):
         recent = frame.tail(RECENT)
-        rec = recoveries(table, snap.shocks, snap.tick)
+        rec = [r for r in recoveries(frame, twins, snap.shocks, snap.tick) if r.status != "no twin"]
         out.append(Kpis(
             value_total=float(frame.value_delivered.sum()),
             value_rate=float(recent.value_delivered.mean()) * unit_ticks if len(recent) else math.nan,
@@ -130,9 +134,10 @@ def verdict(snap: Snapshot) -> str:
                 "Press Play, then hit them with a shock.")
     a, b = snap.settings.nouns()
     ka, kb = kpis(snap)
-    if not snap.shocks:
+    measured = [s for s in snap.shocks if s.source != "world"]  # random shocks have no twin to compare with
+    if not measured:
         return _value_sentence(f"After {duration(snap.tick, unit)} of identical demand", a, b, ka, kb)
-    last = snap.shocks[-1]
+    last = measured[-1]
     ra, rb = ka.recovery, kb.recovery
     since = f"after {shock_noun(last)} in {when(last.tick, unit)}"
     elapsed = duration(snap.tick - last.tick, unit)
@@ -201,8 +206,8 @@ class AdaptationRow:
 def adaptation_rows(snap: Snapshot) -> list[AdaptationRow]:
     """Recovery of value delivered and alignment, per shock so far, for both organisations."""
     per_org = [
-        {m: recoveries(table, snap.shocks, snap.tick, m) for m in ("value_delivered", "alignment")}
-        for table in snap.adaptation
+        {m: recoveries(frame, twins, snap.shocks, snap.tick, m) for m in ("value_delivered", "alignment")}
+        for frame, twins in zip(snap.frames, snap.twins, strict=True)
     ]
     return [
         AdaptationRow(

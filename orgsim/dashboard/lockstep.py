@@ -19,6 +19,7 @@ import pandas as pd
 
 from orgsim.dashboard.members import member_state as _members
 from orgsim.dashboard.settings import Settings
+from orgsim.dashboard.twins import Twins
 from orgsim.errors import OrgsimError
 from orgsim.model import OrgModel
 
@@ -54,7 +55,8 @@ class Snapshot:
     tick: int
     settings: Settings
     frames: tuple[pd.DataFrame, pd.DataFrame]  # per-tick measures of left and right
-    adaptation: tuple[pd.DataFrame, pd.DataFrame]  # recovery after each shock (model.adaptation())
+    twins: tuple[tuple[pd.DataFrame | None, ...], tuple[pd.DataFrame | None, ...]]  # per side and shock: its
+    # no-shock twin's per-tick table, up to the end of its recovery window (None: a random shock, no twin)
     shocks: tuple[ShockMark, ...]
     members: tuple[dict[str, np.ndarray], dict[str, np.ndarray]]  # org view (orgsim.dashboard.members)
     need: np.ndarray  # (K,) share of today's work that needs each capability (same world on both sides)
@@ -82,7 +84,8 @@ class Lockstep:
             settings = settings or self.settings
             kwargs = settings.model_kwargs()
             models = tuple(OrgModel(side.design(), settings.environment, **kwargs) for side in settings.sides)
-            self.settings, self.models = settings, models
+            twins = Twins(settings)
+            self.settings, self.models, self.twins = settings, models, twins
             self._manual: set[int] = set()  # indices into shock_log of shocks from the buttons
 
     @property
@@ -99,8 +102,11 @@ class Lockstep:
         with self._lock:
             ran = 0
             while ran < ticks and not self.finished:
+                log = self.models[0].environment.shock_log
+                logged, tick = len(log), self.tick
                 for model in self.models:
                     model.step()
+                self.twins.step(tick, log, logged, self._manual)
                 ran += 1
             return ran
 
@@ -113,6 +119,7 @@ class Lockstep:
             if self.finished:
                 raise OrgsimError("the run is over: press Reset to start again")
             envs = [m.environment for m in self.models]
+            self.twins.before_manual(self.models, layer, magnitude, len(envs[0].shock_log))
             for env in envs:
                 env.shock(layer, magnitude)
             self._manual.add(len(envs[0].shock_log) - 1)
@@ -137,8 +144,8 @@ class Lockstep:
                 tick=self.tick,
                 settings=self.settings,
                 frames=tuple(m.timeseries() for m in self.models),
-                adaptation=tuple(m.adaptation() for m in self.models),
-                shocks=self._marks(),
+                shocks=(marks := self._marks()),
+                twins=self.twins.tables(len(marks)),
                 members=tuple(_members(m) for m in self.models),
                 need=self.models[0].environment.capability_need(),
             )

@@ -2,11 +2,13 @@
 
 Members of fixed departments (the silo'd way) are drawn inside their department, one cluster per
 department, with the pile of demands waiting there (the fixed-stream demands whose next phase is that
-department) under it. Members of the fluid pool (the responsive way) are drawn in the team they are in
-now: one small cluster per team around the demand it works on (a black square), so teams form and
-dissolve as play runs; fluid members in no team stand apart in a row at the bottom. A hybrid shows
-both. A dot's colour is the member's strongest capability, so departments show as single-colour blocks
-and teams as mixed ones; a hollow dot is a member moved by a re-organisation who is not productive yet.
+department) under it and grey arrows for the hand-offs between departments (the order a demand is
+handed on: customer capabilities in list order, compliance last). Members of the fluid pool (the
+responsive way) are drawn in the team they are in now: one small cluster per team around the demand
+it works on (a black square) on a shaded disc (the team), so teams form and dissolve as play runs;
+fluid members in no team stand apart in a row at the bottom. A hybrid shows both. A dot's colour is
+the member's strongest capability, so departments show as single-colour blocks and teams as mixed
+ones; a hollow dot is a member moved by a re-organisation who is not productive yet.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Circle, Patch
+from matplotlib.patches import Circle, FancyArrowPatch, Patch
 
+from orgsim.capabilities import Capabilities
 from orgsim.dashboard.charts import DPI, LiveFigure, side_colours
 from orgsim.dashboard.lockstep import Snapshot
 from orgsim.dashboard.settings import Settings
@@ -39,6 +42,8 @@ PILE_STEP = 0.05  # distance between two demands of a pile, in cells
 FREE_STRIP = 0.22  # share of the team area's height kept for members in no team
 DEMAND_COLOUR = "#222222"
 QUEUE_COLOUR = "#8a8a8a"
+HANDOFF_COLOUR = "#b0b0b0"
+TEAM_COLOUR = "#dfe7f1"
 
 
 def capability_colours(names: tuple[str, ...]) -> list[str]:
@@ -137,6 +142,13 @@ def pile(counts: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.column_stack([x, y])
 
 
+def _points(ax) -> float:
+    """Points per axes unit along x (arrow ends are shrunk in points)."""
+    fig = ax.figure
+    x0, x1 = ax.get_xlim()
+    return ax.get_position().width * fig.get_figwidth() * 72 / (x1 - x0)
+
+
 def has_departments(design: OrgDesign) -> bool:
     """True if some members of this design stay in fixed departments (a gate's compliance staff always do)."""
     return design.fluidity < 1.0 or design.constraints == "gate"
@@ -147,6 +159,8 @@ class _Side:
 
     def __init__(self, ax, design: OrgDesign, name: str, colour: str, capabilities: tuple[str, ...]) -> None:
         n_caps = len(capabilities)
+        self.flow = Capabilities(capabilities).flow_order.tolist()
+        self.handoffs_drawn = False
         self.ax = ax
         self.departments = has_departments(design)
         self.teams = design.fluidity > 0.0
@@ -171,12 +185,24 @@ class _Side:
         else:
             x, y = self.centres[n_caps]
             self.box = Box(x - 0.48 * CELL, y - 0.6 * CELL, 0.96 * CELL, 0.98 * CELL)
+        self.hulls = ax.scatter([], [], s=0, color=TEAM_COLOUR, linewidths=0, zorder=1)
         self.queue = ax.scatter([], [], s=9, marker="s", color=QUEUE_COLOUR, zorder=2)
         self.demands = ax.scatter([], [], s=22, marker="s", color=DEMAND_COLOUR, zorder=2)
         self.dots = ax.scatter([], [], s=30, linewidths=1.2, zorder=3)
         # No text moves: drawing text is slow (two lines of counts would double the redraw time), so the
         # counts go in ``OrgView.caption``, which the page shows under the image.
-        self.artists = [*self.rings, self.queue, self.demands, self.dots]
+        self.artists = [*self.rings, self.hulls, self.queue, self.demands, self.dots]
+
+    def draw_handoffs(self, staffed: np.ndarray) -> None:
+        """Arrows for the hand-offs between the ``staffed`` departments (bool per capability), in flow order;
+        drawn once a run (they are part of the background)."""
+        flow = [k for k in self.flow if staffed[k]]
+        shrink = 0.36 * CELL * _points(self.ax)
+        for a, b in zip(flow[:-1], flow[1:], strict=True):
+            self.ax.add_patch(FancyArrowPatch(self.centres[a], self.centres[b], arrowstyle="-|>", mutation_scale=16,
+                                              shrinkA=shrink, shrinkB=shrink, color=HANDOFF_COLOUR, lw=2.0,
+                                              zorder=1, connectionstyle="arc3,rad=0.12"))
+        self.handoffs_drawn = True
 
 
 class OrgView(LiveFigure):
@@ -207,8 +233,10 @@ class OrgView(LiveFigure):
         if any(s.departments for s in self.sides):
             handles.append(Patch(facecolor="#f1f1f1", edgecolor="#9a9a9a", ls="--", label="people today's work needs"))
             handles.append(Line2D([], [], ls="", marker="s", color=QUEUE_COLOUR, label="demand waiting there"))
+            handles.append(Line2D([], [], color=HANDOFF_COLOUR, lw=2, marker=">", label="hand-off"))
         if any(s.teams for s in self.sides):
             handles.append(Line2D([], [], ls="", marker="s", color=DEMAND_COLOUR, label="demand a team works on"))
+            handles.append(Patch(facecolor=TEAM_COLOUR, label="a team"))
         fig.legend(handles=handles, loc="lower center", ncols=6, frameon=False, fontsize=10,
                    title="colour = strongest skill", title_fontsize=10)
 
@@ -231,6 +259,9 @@ class OrgView(LiveFigure):
                     room = max(int(np.bincount(home, minlength=n_caps).max(initial=0)), int(needed.max()), 1)
                     spacing = FILL * CELL / math.sqrt(room)
                     xy[fixed] = sunflower(side.centres[home], ranks(home, primary[fixed], n_caps), spacing)
+                    if not side.handoffs_drawn:
+                        side.draw_handoffs(np.bincount(home, minlength=n_caps) > 0)
+                        self.invalidate()
                     for ring, n in zip(side.rings, needed, strict=True):
                         ring.set_radius(spacing * (math.sqrt(n) + 0.5) if n else 0.0)
                     queue = members["queue"]
@@ -241,6 +272,10 @@ class OrgView(LiveFigure):
                     xy[fluid], demands, team_spacing = team_layout(team, primary[fluid], side.box)
                     spacing = min(spacing, team_spacing)
                     side.demands.set_offsets(demands)
+                    sizes = np.unique(team[team >= 0], return_counts=True)[1]
+                    radius = team_spacing * (np.sqrt(sizes + 1.5) + 0.6) * px_per_unit * 72 / DPI
+                    side.hulls.set_offsets(demands)
+                    side.hulls.set_sizes((2 * radius) ** 2)
                     sentences.append(self._teams_sentence(index, team, snap.tick)
                                      + f" {int(np.sum(team < 0))} people in no team, "
                                      f"{int(members['unstaffed'][0])} demands waiting for a team.")

@@ -7,15 +7,16 @@ plain words (``notes``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from orgsim.design import RESPONSIVE, OrgDesign, preset, resolve
-from orgsim.environment import EnvironmentConfig
+from orgsim.environment import EnvironmentConfig, Shock
 from orgsim.errors import OrgsimError, describe_validation_error
-from orgsim.scenario import Organisation, load_scenario
+from orgsim.scenario import Organisation, Scenario, load_scenario, validate_scenario
 
 Kind = Literal["siloed", "responsive", "hybrid"]
 TimeUnit = Literal["days", "weeks"]
@@ -201,6 +202,26 @@ def from_scenario(path: str | Path, base: Settings | None = None) -> Settings:
         },
         str(path),
     )
+
+
+def as_scenario(settings: Settings, ticks: int, shocks: Sequence[tuple[int, str, float]] = (), seeds: int = 1
+                ) -> Scenario:
+    """The page's run as a scenario: its world, with ``shocks`` (tick, layer, magnitude: those triggered by
+    hand or by a story) scheduled where they hit; the two sides as organisations ``left`` and ``right``;
+    ``ticks`` ticks (no warm-up) on ``seeds`` seeds from the page's seed. Shocks at or after ``ticks`` are
+    left out."""
+    env = settings.environment
+    extra = [Shock(tick=t, layer=layer, magnitude=m) for t, layer, m in shocks if t < ticks]
+    world = env.model_copy(update={"shocks": tuple(s for s in env.shocks if s.tick < ticks) + tuple(extra)})
+    return validate_scenario({
+        "description": "the dashboard's run",
+        "run": {"ticks": ticks, "seeds": seeds, "first_seed": settings.seed, "warmup": 0,
+                "members": settings.members, "capacity": settings.capacity, "item_rate": settings.item_rate,
+                "wip_limit": settings.wip_limit},
+        "environment": world.model_dump(),
+        "organisations": {side: side_choice.design().model_dump()
+                          for side, side_choice in zip(("left", "right"), settings.sides, strict=True)},
+    }, "dashboard")
 
 
 def workshop(base: Settings | None = None) -> Settings:

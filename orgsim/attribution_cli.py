@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "explain", help="attribute the difference between two organisations to groups of levers (Shapley)",
         description="Run every hybrid that takes some lever groups from A and the rest from B on the same "
-        "seeds, and write DIR/attribution.csv (Shapley value of each group with its 95 %% CI, their total "
+        "seeds, and write DIR/attribution.csv (Shapley value of each group with its 95 % CI, their total "
         "and the direct difference B - A) and the waterfall chart DIR/attribution.png.",
     )
     p.add_argument("scenario", help="scenario file (TOML), e.g. scenarios/demand-shock.toml")

@@ -54,6 +54,10 @@ RANGES: dict[str, tuple[float, float]] = {
     "onboarding_loss": (0.0, 1.0),
     "team_size": (0.0, INF),
     "team_churn": (0.0, 1.0),
+    "cost_capacity": (0.0, INF),
+    "cost_coordination": (0.0, INF),
+    "cost_replanning": (0.0, INF),
+    "cost_restructuring": (0.0, INF),
     # Win-win-win measures of orgsim.winwin (margin can be negative).
     "margin": (-INF, INF),
     "skill_growth": (-INF, INF),

@@ -81,3 +81,21 @@ def test_progress_is_reported_and_a_cancelled_band_stops():
     stop = threading.Event()
     stop.set()
     assert compute(SMALL, (), 10, Timeline(SMALL).line, ["value_delivered"], seeds=3, cancel=stop) is None
+
+
+def test_the_axes_grow_to_hold_a_wide_band():
+    """A band higher than the lines drawn so far is not clipped: each panel's axis grows to hold it
+    (shares stay capped at 100 %), and never shrinks."""
+    timeline = Timeline(SMALL)
+    before = [ax.get_ylim() for ax in timeline.axes]
+    ticks = 30
+    low = {m: np.zeros((2, ticks)) for m, _, _ in PANELS}
+    high = {m: np.full((2, ticks), 3.0 * max(top for _, top in before)) for m, _, _ in PANELS}
+    timeline.show_band(Band(tuple(range(3)), ticks, low, high, np.ones((3, 2))))
+    for ax, (measure, _, scale), (_, old_top) in zip(timeline.axes, PANELS, before, strict=True):
+        bottom, top = ax.get_ylim()
+        if scale == "percent":
+            assert top == 1.0
+        else:
+            assert top >= high[measure].max() > old_top
+        assert bottom <= before[timeline.axes.index(ax)][0] + 1e-12

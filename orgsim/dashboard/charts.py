@@ -186,6 +186,13 @@ class Timeline(LiveFigure):
                 for ax, (measure, _, _), pair in zip(self.axes, PANELS, self.lines, strict=True)
                 for side, line in enumerate(pair)
             ]
+            # The axes grow to hold the band, as they grow to hold the lines.
+            for i, (measure, _, scale) in enumerate(PANELS):
+                edges = np.concatenate([np.ravel(band.low[measure]), np.ravel(band.high[measure])])
+                limits = self._fit(measure, scale, edges, self._limits[i])
+                if limits != self._limits[i]:
+                    self._limits[i] = limits
+                    self.axes[i].set_ylim(*limits)
             self.invalidate()
 
     def update(self, snap: Snapshot) -> None:

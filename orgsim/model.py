@@ -277,11 +277,7 @@ class OrgModel(mesa.Model):
         ready = is_team & (book.ready_at <= t) & (left_bits != 0)
         asking = np.flatnonzero(ready)
         if len(asking) and free.any():
-            in_team = np.flatnonzero(self.team >= 0)
-            covered = np.zeros(len(book), dtype=np.int64)
-            if len(in_team):
-                np.bitwise_or.at(covered, book.rows(self.team[in_team]), cover[in_team])
-            uncovered = left_bits[asking] & ~covered[asking]
+            uncovered = left_bits[asking] & ~self._covered_bits(cover)[asking]
             strength = np.zeros(len(self.team))
             strength[free] = row_sum(self.skills[free])
             members, which = teams.recruit(cover, strength, free, uncovered)
@@ -293,18 +289,18 @@ class OrgModel(mesa.Model):
                 members, which = teams.start_alone(self.skills, free, self._team_work(book.remaining[alone]))
                 self.team[members] = book.uid[alone[which]]
         if len(book):
-            book.stalled = teams.waiting(book.stalled, ready, self._covering(cover, left_bits))
+            book.stalled = teams.waiting(book.stalled, ready, (self._covered_bits(cover) & left_bits) != 0)
         return float((self.team != before).mean()), rework
 
-    def _covering(self, cover: np.ndarray, left_bits: np.ndarray) -> np.ndarray:
-        """(D,) demands where some team-mate covers some of the work left (``left_bits``)."""
+    def _covered_bits(self, cover: np.ndarray) -> np.ndarray:
+        """(D,) bit mask per demand of the capabilities its team-mates cover (``cover``: per member)."""
         in_team = np.flatnonzero(self.team >= 0)
         covered = np.zeros(len(self.demands), dtype=np.int64)
         if len(in_team):
             rows = self.demands.rows(self.team[in_team])
             held = rows >= 0
             np.bitwise_or.at(covered, rows[held], cover[in_team[held]])
-        return (covered & left_bits) != 0
+        return covered
 
     def _team_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """Members in a team whose demand is still held, and the book row of that demand."""

@@ -1,13 +1,14 @@
 """Win-win-win: one run's result for its customers, the organisation and its people.
 
 * **customers**: value delivered per tick, lead time (ticks, per demand delivered), failure demand
-  (share of work the organisation caused itself; model v2 adds customers' follow-ups, Seddon's sense);
+  (Seddon's: the share of arriving demand that is failed customers coming back);
 * **organisation**: margin per tick, value delivered minus what the organisation pays for it: capacity,
-  coordination, re-planning and restructuring, in value units per tick. Each cost is read from a per-tick
-  column ``cost_<kind>`` when the model records one (model v2); otherwise capacity is priced from the paid
-  headcount, restructuring from ``moves``, and coordination and re-planning are *unknown* (NaN margin,
-  named in ``missing``), so the margin is never silently the value minus a constant, which would rank
-  designs exactly as value does;
+  coordination, re-planning and restructuring, in value units per tick. Each cost is read from the
+  model's per-tick column ``cost_<kind>`` (the wage bill, ``wage`` x capacity, split by where the time
+  went); for a table without them, capacity is priced from the paid headcount, restructuring from
+  ``moves``, and coordination and re-planning are *unknown* (NaN margin, named in ``missing``). The
+  wage bill is the same for organisations of equal size, so between them margin differences equal value
+  differences: the cost columns show where the money goes, not a different ranking;
 * **people**: overload above 85 % (share), skill growth (change in mean proficiency per 100 ticks, a
   least-squares slope), and churn of team membership (share of members whose team changed per tick,
   from a ``team_churn`` column: model v2; unknown before).

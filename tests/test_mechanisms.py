@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import pytest
 
-from orgsim.ablation import CASES, Case, ablate, agrees
+from orgsim.ablation import CASES, Case, ablate, ablate_measures, agrees
 
 pytestmark = pytest.mark.slow
 
 SEEDS = range(20)
-#: Cases the model does not yet show robustly (issue 9 stays open on them): run, reported, not required.
-OPEN = {
-    ("breadth in a fluid organisation", "complex"): "with patience, waiting for a specialist costs about what a "
-    "generalist's lower home proficiency does: +0.01 [-1.04, 1.07] value/tick at 20 seeds (+2.0 [0.8, 3.2] with "
-    "patience 0, 10 seeds)",
-}
+#: Cases the model does not yet show robustly: run, reported, not required (none at present).
+OPEN: dict[tuple[str, str], str] = {}
 
 
 def _param(c: Case):
@@ -49,3 +45,13 @@ def test_agrees_reads_the_interval():
     assert agrees("~", {"effect": 0.4, "ci_low": -0.5, "ci_high": 1.3, "off": 10.0})
     assert not agrees("~", {"effect": 0.6, "ci_low": -0.5, "ci_high": 1.7, "off": 10.0})
     assert not agrees("~", {"effect": 0.4, "ci_low": 0.1, "ci_high": 0.7, "off": 10.0})
+
+
+def test_ablate_measures_reads_several_measures_of_the_same_runs():
+    levers = ({"specialisation": 0.0}, {"specialisation": 1.0})
+    both = ablate_measures("responsive", *levers, "clear", ("mean_value_delivered", "mean_lead_time"),
+                           seeds=range(3), ticks=60, members=20, warmup=10)
+    one = ablate("responsive", *levers, "clear", "mean_lead_time", seeds=range(3), ticks=60, members=20, warmup=10)
+    assert both["mean_lead_time"] == one
+    assert both["mean_value_delivered"]["n"] == 3
+    assert both["mean_value_delivered"]["on"] != both["mean_value_delivered"]["off"]

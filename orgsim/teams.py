@@ -165,18 +165,21 @@ def start_alone(skills: np.ndarray, free: np.ndarray, remaining: np.ndarray) -> 
 
     Returns (members, demands) as :func:`recruit` does.
     """
-    free = free.copy()
-    members, demands = [], []
-    for d in range(len(remaining)):
-        pool = np.flatnonzero(free)
-        if len(pool) == 0:
-            break
-        score = skills[pool] @ (remaining[d] > 0)
-        m = int(pool[np.argmax(score)])
-        free[m] = False
-        members.append(m)
-        demands.append(d)
-    return np.asarray(members, dtype=np.int64), np.asarray(demands, dtype=np.int64)
+    pool = np.flatnonzero(free)
+    n = min(len(pool), len(remaining))
+    none = np.zeros(0, dtype=np.int64)
+    if n == 0:
+        return none, none.copy()
+    # Demands that need the same capabilities score the free members alike: score each distinct need once.
+    _, first, which = np.unique(row_bits(remaining > 0), return_index=True, return_inverse=True)
+    scores = np.stack([skills[pool] @ (remaining[row] > 0) for row in first.tolist()])
+    taken = np.zeros(len(pool), dtype=bool)
+    members = np.empty(n, dtype=np.int64)
+    for d in range(n):
+        best = int(np.argmax(np.where(taken, -np.inf, scores[which[d]])))
+        taken[best] = True
+        members[d] = pool[best]
+    return members, np.arange(n, dtype=np.int64)
 
 
 def waiting(stalled: np.ndarray, asking: np.ndarray, covered: np.ndarray) -> np.ndarray:

@@ -172,13 +172,19 @@ def start_alone(skills: np.ndarray, free: np.ndarray, remaining: np.ndarray) -> 
         return none, none.copy()
     # Demands that need the same capabilities score the free members alike: score each distinct need once.
     _, first, which = np.unique(row_bits(remaining > 0), return_index=True, return_inverse=True)
-    scores = np.stack([skills[pool] @ (remaining[row] > 0) for row in first.tolist()])
-    taken = np.zeros(len(pool), dtype=bool)
+    # Each need's ranking of the pool, best first (ties: lowest index, as argmax picks); each demand
+    # in turn takes the first member of its need's ranking nobody has taken yet.
+    rankings = [np.argsort(-(skills[pool] @ (remaining[row] > 0)), kind="stable").tolist() for row in first.tolist()]
+    next_in = [0] * len(rankings)
+    taken = bytearray(len(pool))
     members = np.empty(n, dtype=np.int64)
-    for d in range(n):
-        best = int(np.argmax(np.where(taken, -np.inf, scores[which[d]])))
-        taken[best] = True
-        members[d] = pool[best]
+    for d, need in enumerate(which[:n].tolist()):
+        ranking, i = rankings[need], next_in[need]
+        while taken[ranking[i]]:
+            i += 1
+        next_in[need] = i + 1
+        taken[ranking[i]] = 1
+        members[d] = pool[ranking[i]]
     return members, np.arange(n, dtype=np.int64)
 
 

@@ -45,7 +45,7 @@ MATERIAL = 0.05
 SILOED_MANAGEMENT = {"cadence": SILOED.cadence.model_dump(), "sensing_delay": SILOED.sensing_delay,
                      "sensing_noise": SILOED.sensing_noise, "memory": SILOED.memory, "probing": SILOED.probing,
                      "constraints": SILOED.constraints}
-#: The responsive preset's structure (people in teams, T-shaped).
+#: The responsive preset's structure (everyone in the fluid pool, broad hires).
 RESPONSIVE_STRUCTURE = {"fluidity": RESPONSIVE.fluidity, "specialisation": RESPONSIVE.specialisation}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from orgsim.design import RESPONSIVE
 from orgsim.model import OrgModel
 from orgsim.teams import NO_TEAM, cover_bits, leavers, recruit, start_alone, waiting, work_bits
 
@@ -175,3 +176,12 @@ def test_a_demand_its_whole_team_left_is_handed_over():
     other = np.ones_like(before, dtype=bool)
     other[np.arange(len(rows)), step] = False
     np.testing.assert_array_equal(book.remaining[rows][other], before[other])
+
+
+@pytest.mark.parametrize("specialisation, covered", [(0.0, 3), (RESPONSIVE.specialisation, 1), (1.0, 1)])
+def test_how_many_capabilities_a_hire_covers(specialisation, covered):
+    """Generalists cover their home and both ring neighbours; the responsive preset's broad hires and
+    specialists cover their home only (README, 'What the model contains')."""
+    model = OrgModel("responsive", {"regime": "clear"}, members=12, seed=0, specialisation=specialisation)
+    counts = np.bitwise_count(cover_bits(model.skills, model.design.team_cover))
+    assert counts.tolist() == [covered] * 12

@@ -38,6 +38,9 @@ WORLDS: dict[str, dict[str, Any]] = {
                              "shocks": [{"tick": 150, "layer": "technology", "magnitude": 0.4}]},
     "overloaded": {"regime": "complex", "load": 0.95},
     "chaotic with slack": {"regime": "chaotic", "load": 0.4},
+    "clear with slack": {"regime": "clear", "load": 0.4},
+    "rules shocks": {"regime": "clear", "shocks": [{"tick": t, "layer": "rules", "magnitude": 0.8}
+                                                   for t in (80, 160, 240)]},
 }
 #: Largest effect, as a share of the measure, that counts as "no material effect".
 MATERIAL = 0.05
@@ -56,7 +59,8 @@ class Case:
     ``expect`` is the direction of on minus off in ``measure``: ``"+"``, ``"-"``, ``"0"`` where the
     mechanism is not at work at all (the runs are identical), or ``"~"`` where it is at work but should
     have no material effect (the interval includes 0 and the mean effect is under ``MATERIAL`` of the
-    measure).
+    measure). A lever named ``"world"`` in ``on`` or ``off`` holds environment settings that override the
+    world's, for mechanisms of the environment (failure demand, coupled pace layers).
     """
 
     mechanism: str
@@ -74,6 +78,10 @@ _NO_REPLANS = {"cadence": {"operations": 10_000, "process": 10_000, "structure":
 _TEAMS = {**SILOED_MANAGEMENT, **RESPONSIVE_STRUCTURE}
 _NO_HANDOFF = {"handoff_delay": 0, "handoff_error": 0.0}
 _EXPLORE = {"ticks": 260, "warmup": 150}
+_NO_LEARNING = {"learning_rate": 0.0, "forgetting_rate": 0.0}
+_INTEGRATED, _GATE = {"constraints": "integrated"}, {"constraints": "gate"}
+_NO_FOLLOWUPS = {"world": {"followup_chance": 0.0}}
+_UNCOUPLED = {"world": {"layer_coupling": 0.0}}
 
 CASES: tuple[Case, ...] = (
     Case("teams (management held equal)", "siloed", _TEAMS, {}, "chaotic", "+"),
@@ -107,13 +115,28 @@ CASES: tuple[Case, ...] = (
     Case("exploration (scouting)", "responsive", {"exploration": 0.05}, {"exploration": 0.0}, "clear", "-"),
     Case("exploration (scouting)", "responsive", {"exploration": 0.05}, {"exploration": 0.0}, "abandoned capability",
          "-", **_EXPLORE),
+    Case("learning by doing", "responsive", {}, _NO_LEARNING, "new capability", "+", **_EXPLORE),
+    Case("learning by doing", "siloed", {}, _NO_LEARNING, "clear", "~"),
+    Case("integrated compliance", "responsive", _INTEGRATED, _GATE, "rules shocks", "+", "mean_alignment_rules"),
+    Case("integrated compliance", "responsive", _INTEGRATED, _GATE, "clear", "~", "mean_alignment_rules"),
+    Case("failure demand (follow-ups)", "siloed", {}, _NO_FOLLOWUPS, "complex", "+", "mean_value_lost_refused"),
+    Case("failure demand (follow-ups)", "siloed", {}, _NO_FOLLOWUPS, "clear with slack", "~"),
+    Case("coupled pace layers", "siloed", {}, _UNCOUPLED, "needs shocks", "-"),
+    Case("coupled pace layers", "siloed", {}, _UNCOUPLED, "clear", "0"),
+    Case("sensing delay (analyse)", "responsive", {"sensing_delay": 10}, {}, "complex", "-", "mean_alignment_needs"),
+    Case("sensing delay (analyse)", "responsive", {"sensing_delay": 10}, {}, "clear", "~", "mean_alignment_needs"),
 )
 
 
 def run_summary(design: str, levers: dict[str, Any], world: str | dict[str, Any], seed: int, ticks: int = 300,
                 members: int = 60, warmup: int = 50) -> dict[str, float]:
-    """The run summary of ``design`` with ``levers`` in ``world`` (a name of ``WORLDS`` or settings)."""
-    environment = WORLDS[world] if isinstance(world, str) else world
+    """The run summary of ``design`` with ``levers`` in ``world`` (a name of ``WORLDS`` or settings).
+
+    A lever named ``"world"`` holds environment settings that override the world's (a mechanism of the
+    environment, such as failure demand, is switched off there).
+    """
+    levers = dict(levers)
+    environment = {**(WORLDS[world] if isinstance(world, str) else world), **levers.pop("world", {})}
     model = OrgModel(design, environment, members=members, seed=seed, **levers).run(ticks)
     return model.summary(warmup)
 

@@ -80,8 +80,9 @@ class OrgDesign(BaseModel):
         "tick in each capability the team (or department) works on."
     )
     standardisation: float = Field(
-        default=0.8, ge=0.0, le=1.0, description="How far routine (repeating the same work in a fixed "
-        "department) can cut its hand-off error rate: error x (1 - standardisation x routine)."
+        default=0.8, ge=0.0, le=1.0, description="How far routine (repeating the same work: a department's, "
+        "or the team stream's way of working with a type) can cut hand-off error, error x (1 - standardisation x "
+        "routine), and a team's coordination cost in the same proportion."
     )
     exploration: float = Field(
         ge=0.0, le=0.9, description="Share of capacity spent learning adjacent and frontier capabilities, "

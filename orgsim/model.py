@@ -153,6 +153,7 @@ class OrgModel(mesa.Model):
         self.belief_team = env.templates.copy()
         self.uncertain = np.zeros(n_types, dtype=bool)
         self.routine = np.zeros((n_caps, n_types))
+        self.team_routine = np.zeros(n_types)
         self.split = self.team_capacity / max(self.team_capacity + self.fixed_customer_capacity, 1e-12)
         self.delivered_work = np.zeros((n_types, n_caps))
         self.delivered_count = np.zeros(n_types)

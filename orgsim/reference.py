@@ -146,7 +146,8 @@ def work(model: OrgModel, t: int, produce: np.ndarray) -> dict[str, Any]:
             team_of.setdefault(row_of[m.team], []).append(m.index)
     # Each member's arithmetic is written as the vectorised engine's, so that ties break alike.
     for row, team in team_of.items():
-        efficiency = 1.0 / (1.0 + d.coordination_cost * (len(team) - 1))
+        talk = d.coordination_cost * (1.0 - d.standardisation * model.team_routine[book.type[row]])
+        efficiency = 1.0 / (1.0 + talk * (len(team) - 1))
         allowed = book.remaining[row] > 0
         if gate:
             allowed[compliance] = False

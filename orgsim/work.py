@@ -4,7 +4,8 @@ Rules, each tick, for ready demands (not waiting on a hand-off):
 
 * **Teams.** A team member splits its producing time over the capabilities its demand still needs in
   proportion to skill^4 (people do what they are good at), and produces time x skill x efficiency,
-  where a team of n works at ``1 / (1 + coordination_cost x (n - 1))``. What a capability's work
+  where a team of n works at ``1 / (1 + coordination_cost x (1 - standardisation x team routine) x (n - 1))``
+  (a way of working the team stream has practised with the type needs less talk). What a capability's work
   cannot absorb is idle time. While it works, a team finds the demand's hidden work with chance
   ``DISCOVERY`` per tick and learns from it at once: the team stream's belief about the type becomes
   what the demand truly needs. With a compliance gate, a team leaves compliance to the gate: when
@@ -18,11 +19,15 @@ Rules, each tick, for ready demands (not waiting on a hand-off):
   information is lost and ``rework_fraction`` of the finished step's planned work comes back to it.
   A department's *routine* in a demand type grows with each step it finishes for it and halves when
   a delivery of that type misses work (the work has changed).
+* **Team process.** The team stream's way of working with a demand type (its *team routine*: how a
+  team of any members organises that kind of work) grows with each delivery of the type by a team and
+  halves when a delivery of the type misses work, as a department's routine does. It cuts a team's
+  coordination cost and a team's hand-over error by ``standardisation x team routine``.
 * **Team hand-overs.** A team demand left with nobody while work remains (its last member left it to
   wait for cover, ``orgsim.teams``) is handed over like a department hand-off: it waits
-  ``handoff_delay`` ticks, and with chance ``handoff_error`` what the team knew is lost
-  (``rework_fraction`` of the planned work of the largest capability it finished comes back). A team
-  that keeps one member while others come and go keeps what it knows.
+  ``handoff_delay`` ticks, and with chance ``handoff_error x (1 - standardisation x team routine)``
+  what the team knew is lost (``rework_fraction`` of the planned work of the largest capability it
+  finished comes back). A team that keeps one member while others come and go keeps what it knows.
 * **Gate.** A demand that enters the compliance unit of a gate is checked there: missed compliance
   work is found, and redone with ``rework_fraction`` on top.
 * **Delivery.** A demand with no work left is delivered, unless it still has hidden work: then the
@@ -49,7 +54,8 @@ if TYPE_CHECKING:
 EPS = 1e-9
 #: Chance per tick that a working team finds its demand's hidden work.
 DISCOVERY = 0.5
-#: Share of the gap to 1 a department's routine in a type gains per step it finishes for it.
+#: Share of the gap to 1 a department's routine in a type gains per step it finishes for it (the team
+#: stream's, per delivery of the type by a team).
 ROUTINE_RATE = 0.05
 
 
@@ -96,7 +102,8 @@ def do_work(model: OrgModel, t: int, produce: np.ndarray) -> dict[str, float]:
         total = row_sum(preference)[:, None]
         time = produce[members, None] * (preference / np.where(total > 0, total, 1.0))
         headcount = np.bincount(rows, minlength=n_rows)
-        efficiency = 1.0 / (1.0 + d.coordination_cost * (headcount[rows] - 1))
+        talk = d.coordination_cost * (1.0 - d.standardisation * model.team_routine[book.type[rows]])
+        efficiency = 1.0 / (1.0 + talk * (headcount[rows] - 1))
         output = time * skills[members] * efficiency[:, None]
         # Each demand takes the sum of its members' output (in member order), up to its remaining work.
         cells = (rows[:, None] * n_caps + np.arange(n_caps)).ravel()
@@ -180,7 +187,7 @@ def _hand_off(model: OrgModel, t: int, phase_before: np.ndarray, fixed_rows: np.
         to_gate = np.flatnonzero((book.stream == TEAM) & ~customer_left & (book.remaining[:, compliance] > 0))
         book.stream[to_gate] = FIXED
         book.ready_at[to_gate] = t + 1 + d.handoff_delay
-        rework += _lose(model, to_gate, np.full(len(to_gate), compliance), routine=False)
+        rework += _lose(model, to_gate, np.full(len(to_gate), compliance), model.team_routine[book.type[to_gate]])
     phase_after = phase_of(book.remaining, model.flow_order)
     moved = np.flatnonzero(fixed_rows & (phase_before >= 0) & (phase_after != phase_before)
                            & any_positive(progress))
@@ -191,7 +198,7 @@ def _hand_off(model: OrgModel, t: int, phase_before: np.ndarray, fixed_rows: np.
     routine[old, book.type[moved]] += ROUTINE_RATE * (1.0 - routine[old, book.type[moved]])
     onward = moved[phase_after[moved] >= 0]
     book.ready_at[onward] = t + 1 + d.handoff_delay
-    rework += _lose(model, onward, phase_before[onward], routine=True)
+    rework += _lose(model, onward, phase_before[onward], routine[phase_before[onward], book.type[onward]])
     if d.constraints == "gate":
         at_gate = onward[phase_after[onward] == compliance]
         hidden = np.zeros_like(book.hidden[at_gate])
@@ -204,9 +211,9 @@ def _hand_off(model: OrgModel, t: int, phase_before: np.ndarray, fixed_rows: np.
 
 def hand_over(model: OrgModel, t: int, rows: np.ndarray) -> float:
     """Team hand-overs: demands ``rows`` (ascending) whose whole team left while team work remains wait
-    ``handoff_delay`` ticks for the next team, and with chance ``handoff_error`` (no routine in teams)
-    what the team knew is lost: ``rework_fraction`` of the planned work of the largest capability it
-    finished comes back. Returns the rework created (work units)."""
+    ``handoff_delay`` ticks for the next team, and with chance ``handoff_error`` (less the team
+    stream's routine in the type) what the team knew is lost: ``rework_fraction`` of the planned work
+    of the largest capability it finished comes back. Returns the rework created (work units)."""
     book = model.demands
     if len(rows) == 0:
         return 0.0
@@ -214,15 +221,16 @@ def hand_over(model: OrgModel, t: int, rows: np.ndarray) -> float:
     finished = (book.remaining[rows] <= 0) & (book.planned[rows] > 0)
     step = np.argmax(np.where(finished, book.planned[rows], -1.0), axis=1)
     done = finished.any(axis=1)
-    return _lose(model, rows[done], step[done], routine=False)
+    lost = rows[done]
+    return _lose(model, lost, step[done], model.team_routine[book.type[lost]])
 
 
-def _lose(model: OrgModel, rows: np.ndarray, step: np.ndarray, routine: bool) -> float:
-    """Hand-off errors on ``rows`` leaving capability ``step``: rework of the step's planned work."""
+def _lose(model: OrgModel, rows: np.ndarray, step: np.ndarray, practised: np.ndarray) -> float:
+    """Hand-off errors on ``rows`` leaving capability ``step``, given the routine ``practised`` of whoever
+    hands each over (a department's, or the team stream's): rework of the step's planned work."""
     d, book = model.design, model.demands
     if len(rows) == 0:
         return 0.0
-    practised = model.routine[step, book.type[rows]] if routine else np.zeros(len(rows))
     chance = d.handoff_error * (1.0 - d.standardisation * practised)
     hit = model.org_rng.random(len(rows)) < chance
     lost, cap = rows[hit], step[hit]
@@ -251,6 +259,7 @@ def deliver(model: OrgModel, t: int) -> dict[str, float]:
         model.followups.fail(types)
         model.uncertain[types[~book.failure[returned]]] = True
         model.routine[:, types] *= 0.5
+        model.team_routine[types] *= 0.5
         completed = done & ~any_positive(book.remaining)
     age = t - book.arrived
     expired = ~completed & (age >= env.config.deadline - 1)
@@ -270,6 +279,7 @@ def deliver(model: OrgModel, t: int) -> dict[str, float]:
     model.delivered_work = np.bincount(cells, weights=per_size.ravel(), minlength=n_types * n_caps).reshape(
         n_types, n_caps)
     model.belief_team[book.type[teamed]] = book.true_work[teamed] / book.size[teamed, None]
+    model.team_routine[book.type[teamed]] += ROUTINE_RATE * (1.0 - model.team_routine[book.type[teamed]])
     model.uncertain[book.type[customer]] = False
     row = {
         "completed": float(completed.sum()),

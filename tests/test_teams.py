@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from orgsim.design import RESPONSIVE
-from orgsim.model import OrgModel
+from orgsim.environment import Arrivals
+from orgsim.intake import intake
+from orgsim.model import OrgModel, skill_profiles
 from orgsim.teams import NO_TEAM, cover_bits, leavers, recruit, start_alone, waiting, work_bits
 
 COVER = 0.5
@@ -145,14 +147,26 @@ def test_a_silo_has_no_teams():
     assert (ts.teams == 0).all() and (ts.team_size == 0).all() and (ts.coordination_overhead == 0).all()
 
 
-@pytest.mark.parametrize("specialisation, expected_smaller", [(0.0, True)])
-def test_breadth_keeps_teams_small_in_a_running_model(specialisation, expected_smaller):
-    sizes = {}
-    for spec in (specialisation, 1.0):
-        ts = OrgModel("responsive", {"regime": "clear"}, members=60, seed=1, specialisation=spec).run(150).timeseries()
-        busy = ts[ts.teams > 0]
-        sizes[spec] = float((busy.team_size * busy.teams).sum() / busy.teams.sum())
-    assert (sizes[specialisation] < sizes[1.0]) == expected_smaller
+@pytest.mark.parametrize("specialisation, headcount", [(0.0, 1), (1.0, 2)])
+def test_in_a_model_work_on_two_adjacent_capabilities_gets_one_generalist_or_two_specialists(specialisation,
+                                                                                              headcount):
+    world = {"regime": "clear", "demand_types": 1, "size_spread": 0.0, "arrival_rate": 1e-9,
+             "followup_chance": 0.0, "regulated_share": 0.0}
+    model = OrgModel("responsive", world, members=12, seed=0, specialisation=specialisation, probing=0.0)
+    env, names = model.environment, model.capabilities.names
+    template = np.zeros(len(names))
+    template[[names.index("design"), names.index("build")]] = 4.0  # neighbours on the ring
+    env.work_templates[0] = template
+    model.belief_team[0] = template  # the work is known: none of it hidden
+    # Half the members are hired into design, half into build.
+    homes = np.resize([names.index("design"), names.index("build")], 12)
+    model.home[:] = homes
+    model.skills[:] = skill_profiles(specialisation, model._adjacency, model.capabilities.frontier_indices)[homes]
+    types = np.zeros(2, dtype=np.int64)
+    intake(model, Arrivals(types=types, size=np.ones(2), work=env.templates[types], value=np.ones(2)), t=0)
+    model._assemble(0)
+    staffed = model.team[model.team != NO_TEAM]
+    assert np.bincount(staffed - staffed.min()).tolist() == [headcount, headcount]
 
 
 def test_a_demand_its_whole_team_left_is_handed_over():
@@ -161,7 +175,7 @@ def test_a_demand_its_whole_team_left_is_handed_over():
     from orgsim.work import hand_over
 
     model = OrgModel("responsive", {"regime": "complex"}, members=30, seed=2, handoff_error=1.0,
-                     handoff_delay=3, rework_fraction=0.5).run(40)
+                     handoff_delay=3, rework_fraction=0.5, standardisation=0.0).run(40)
     book = model.demands
     finished = (book.remaining <= 0) & (book.planned > 0)
     rows = np.flatnonzero(finished.any(axis=1) & (book.remaining.sum(axis=1) > 0))
@@ -185,3 +199,19 @@ def test_how_many_capabilities_a_hire_covers(specialisation, covered):
     model = OrgModel("responsive", {"regime": "clear"}, members=12, seed=0, specialisation=specialisation)
     counts = np.bitwise_count(cover_bits(model.skills, model.design.team_cover))
     assert counts.tolist() == [covered] * 12
+
+
+def test_team_routine_grows_with_deliveries_and_cuts_hand_over_errors():
+    """Team process (orgsim.work): the team stream's routine in a type grows as teams deliver it; with
+    standardisation 1 a fully practised type is handed over without loss even at handoff_error 1."""
+    from orgsim.work import hand_over
+
+    model = OrgModel("responsive", {"regime": "complex"}, members=30, seed=2, handoff_error=1.0,
+                     handoff_delay=3, rework_fraction=0.5, standardisation=1.0).run(40)
+    assert 0.2 < model.team_routine.max() <= 1.0 and model.team_routine.min() >= 0.0
+    book = model.demands
+    finished = (book.remaining <= 0) & (book.planned > 0)
+    rows = np.flatnonzero(finished.any(axis=1) & (book.remaining.sum(axis=1) > 0))
+    assert len(rows) >= 2
+    model.team_routine[:] = 1.0
+    assert hand_over(model, 40, rows) == 0.0

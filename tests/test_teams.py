@@ -215,3 +215,19 @@ def test_team_routine_grows_with_deliveries_and_cuts_hand_over_errors():
     assert len(rows) >= 2
     model.team_routine[:] = 1.0
     assert hand_over(model, 40, rows) == 0.0
+
+
+def test_readme_quotes_the_hire_profiles_the_code_makes():
+    """README's reading of the results quotes the responsive hire's home and neighbour skills."""
+    from pathlib import Path
+
+    from orgsim.design import SILOED
+
+    model = OrgModel("responsive", {"regime": "clear"}, members=6, seed=0)
+    adjacency, frontier = model._adjacency, model.capabilities.frontier_indices
+    broad, deep = (skill_profiles(d.specialisation, adjacency, frontier) for d in (RESPONSIVE, SILOED))
+    home, neighbour = broad[1, 1], broad[1, 2]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"({home:g} against {deep[1, 1]:g})" in readme
+    assert f"a neighbour at {neighbour:g} is below `team_cover`" in readme
+    assert neighbour < RESPONSIVE.team_cover

@@ -105,7 +105,7 @@ CASES: tuple[Case, ...] = (
          "mean_coordination_overhead"),
     Case("team process (routine)", "responsive", {"coordination_cost": 0.0, **_NO_HANDOFF},
          {"coordination_cost": 0.0, **_NO_HANDOFF, "standardisation": 0.0}, "clear", "0"),
-    Case("re-planning cost", "responsive", {}, {"planning_cost": 0.0}, "clear", "-"),
+    Case("re-planning cost", "responsive", {}, {"planning_cost": 0.0}, "overloaded", "-", "mean_utilisation"),
     Case("re-planning cost", "responsive", _NO_REPLANS, {**_NO_REPLANS, "planning_cost": 0.0}, "clear", "0"),
     Case("onboarding by skill gap", "siloed", {}, {"restructure_cost": 0}, "needs shocks", "-"),
     Case("onboarding by skill gap", "responsive", {}, {"restructure_cost": 0}, "needs shocks", "0"),

@@ -154,6 +154,7 @@ class OrgModel(mesa.Model):
         self.uncertain = np.zeros(n_types, dtype=bool)
         self.routine = np.zeros((n_caps, n_types))
         self.team_routine = np.zeros(n_types)
+        self._practised_generation = env.generation.copy()
         self.split = self.team_capacity / max(self.team_capacity + self.fixed_customer_capacity, 1e-12)
         self.delivered_work = np.zeros((n_types, n_caps))
         self.delivered_count = np.zeros(n_types)
@@ -193,6 +194,7 @@ class OrgModel(mesa.Model):
         t = self.tick
         env, d = self.environment, self.design
         arrivals = env.step()
+        self._forget_dead_types()
         self.moves = 0
         meetings = planning.replan(self, t)
         row = intake(self, arrivals, t)
@@ -235,6 +237,14 @@ class OrgModel(mesa.Model):
             "cost_replanning": wage * replanning,
             "cost_restructuring": wage * onboarding,
         }
+
+    def _forget_dead_types(self) -> None:
+        """Routine is practice with a type's work: a type born in a dead type's slot starts with none."""
+        reborn = self.environment.generation != self._practised_generation
+        if reborn.any():
+            self.routine[:, reborn] = 0.0
+            self.team_routine[reborn] = 0.0
+            self._practised_generation = self.environment.generation.copy()
 
     def run(self, ticks: int) -> OrgModel:
         """Run ``ticks`` more ticks (>= 0) and return the model."""

@@ -17,11 +17,12 @@ Rules, each tick, for ready demands (not waiting on a hand-off):
 * **Hand-offs.** When a fixed demand moves to another department (or a team hands it to the gate), it
   waits ``handoff_delay`` ticks, and with chance ``handoff_error x (1 - standardisation x routine)``
   information is lost and ``rework_fraction`` of the finished step's planned work comes back to it.
-  A department's *routine* in a demand type grows with each step it finishes for it and halves when
-  a delivery of that type misses work (the work has changed).
+  A department's *routine* in a demand type grows with each step it finishes for it, halves when
+  a delivery of that type misses work (the work has changed), and is 0 for a type just born.
 * **Team process.** The team stream's way of working with a demand type (its *team routine*: how a
   team of any members organises that kind of work) grows with each delivery of the type by a team and
-  halves when a delivery of the type misses work, as a department's routine does. It cuts a team's
+  halves when a delivery of the type misses work and is 0 for a type just born, as a department's
+  routine. It cuts a team's
   coordination cost and a team's hand-over error by ``standardisation x team routine``.
 * **Team hand-overs.** A team demand left with nobody while work remains (its last member left it to
   wait for cover, ``orgsim.teams``) is handed over like a department hand-off: it waits

@@ -231,3 +231,15 @@ def test_readme_quotes_the_hire_profiles_the_code_makes():
     assert f"({home:g} against {deep[1, 1]:g})" in readme
     assert f"a neighbour at {neighbour:g} is below `team_cover`" in readme
     assert neighbour < RESPONSIVE.team_cover
+
+
+def test_a_type_born_in_a_dead_types_slot_starts_without_routine():
+    """Routine is practice with a type's work (orgsim.work): a new type in a reused slot has none, in the
+    departments or the team stream; other types keep theirs."""
+    model = OrgModel("responsive", {"regime": "clear"}, members=12, seed=0)
+    model.routine[:] = 0.7
+    model.team_routine[:] = 0.7
+    model.environment._bear(1, np.random.default_rng(0), weight=0.0)
+    model.step()
+    assert (model.routine[:, 1] == 0).all() and model.team_routine[1] == 0
+    assert model.team_routine[0] > 0 and (model.routine[:, 0] > 0).all()

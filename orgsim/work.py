@@ -20,10 +20,10 @@ Rules, each tick, for ready demands (not waiting on a hand-off):
   A department's *routine* in a demand type grows with each step it finishes for it, halves when
   a delivery of that type misses work (the work has changed), and is 0 for a type just born.
 * **Team process.** The team stream's way of working with a demand type (its *team routine*: how a
-  team of any members organises that kind of work) grows with each delivery of the type by a team and
-  halves when a delivery of the type misses work and is 0 for a type just born, as a department's
-  routine. It cuts a team's
-  coordination cost and a team's hand-over error by ``standardisation x team routine``.
+  team of any members organises that kind of work) grows with each delivery of the type by a team,
+  halves when a delivery of the type misses work, and is 0 for a type just born, as a department's
+  routine does. It cuts a team's coordination cost and hand-over error by ``standardisation x team
+  routine``.
 * **Team hand-overs.** A team demand left with nobody while work remains (its last member left it to
   wait for cover, ``orgsim.teams``) is handed over like a department hand-off: it waits
   ``handoff_delay`` ticks, and with chance ``handoff_error x (1 - standardisation x team routine)``
@@ -279,8 +279,9 @@ def deliver(model: OrgModel, t: int) -> dict[str, float]:
     cells = (book.type[fixed, None] * n_caps + np.arange(n_caps)).ravel()
     model.delivered_work = np.bincount(cells, weights=per_size.ravel(), minlength=n_types * n_caps).reshape(
         n_types, n_caps)
-    model.belief_team[book.type[teamed]] = book.true_work[teamed] / book.size[teamed, None]
-    model.team_routine[book.type[teamed]] += ROUTINE_RATE * (1.0 - model.team_routine[book.type[teamed]])
+    team_types = book.type[teamed]
+    model.belief_team[team_types] = book.true_work[teamed] / book.size[teamed, None]
+    model.team_routine[team_types] += ROUTINE_RATE * (1.0 - model.team_routine[team_types])
     model.uncertain[book.type[customer]] = False
     row = {
         "completed": float(completed.sum()),

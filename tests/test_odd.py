@@ -408,16 +408,15 @@ def test_mechanisms_are_switched_off_by_real_levers_at_valid_values(doc):
 def test_every_ablation_case_is_in_the_mechanisms_table(doc):
     """``orgsim.ablation.CASES`` (what tests/test_mechanisms.py checks) are all named in the table."""
     ablation = pytest.importorskip("orgsim.ablation")
-    column = " ".join(cells["ablation (world: expected effect of the mechanism)"]
-                      for cells in parse_table(doc, "mechanism", plain=False).values())
+    rows = [cells["ablation (world: expected effect of the mechanism)"]
+            for cells in parse_table(doc, "mechanism", plain=False).values()]
+    column = " ".join(rows)
     missing = sorted({case.mechanism for case in ablation.CASES if f"`{case.mechanism}`" not in column})
     assert not missing, f"docs/ODD.md's mechanisms table does not name these ablations: {missing}"
     worlds = {case.world for case in ablation.CASES}
     assert worlds <= set(ablation.WORLDS)
     for case in ablation.CASES:
-        row = next(cells["ablation (world: expected effect of the mechanism)"]
-                   for cells in parse_table(doc, "mechanism", plain=False).values()
-                   if f"`{case.mechanism}`" in cells["ablation (world: expected effect of the mechanism)"])
+        row = next(row for row in rows if f"`{case.mechanism}`" in row)
         assert case.world in row, f"the {case.mechanism!r} row does not name its world {case.world!r}"
 
 
@@ -500,15 +499,6 @@ def test_writer_is_idempotent_on_the_committed_document(doc):
     assert write(doc) == doc
 
 
-if __name__ == "__main__":
-    if sys.argv[1:] != ["--write"]:
-        sys.exit(f"usage: {sys.argv[0]} --write   (refreshes the numbers in {ODD})")
-    text = ODD.read_text(encoding="utf-8")
-    new = write(text)
-    ODD.write_text(new, encoding="utf-8")
-    print("docs/ODD.md: " + ("numbers refreshed" if new != text else "already true to the code"))
-
-
 def test_breadth_block_is_generated_across_load_and_by_channel(doc):
     """docs/scripts/breadth.py writes the breadth ablation across load (every regime x load) and by channel."""
     from orgsim.docblocks import read_block
@@ -519,3 +509,13 @@ def test_breadth_block_is_generated_across_load_and_by_channel(doc):
     rows = [line for line in block.splitlines() if line.startswith("| ") and "[" in line]
     assert len(rows) == len(script.REGIMES) * len(script.LOADS) + len(script.CHANNELS)
     assert f"{script.SEEDS} seeds x {script.TICKS} ticks x {script.MEMBERS} members" in block
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--write"]:
+        sys.exit(f"usage: {sys.argv[0]} --write   (refreshes the numbers in {ODD})")
+    text = ODD.read_text(encoding="utf-8")
+    new = write(text)
+    ODD.write_text(new, encoding="utf-8")
+    print("docs/ODD.md: " + ("numbers refreshed" if new != text else "already true to the code"))
+

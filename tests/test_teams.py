@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from orgsim.model import OrgModel, skill_profiles
 from orgsim.teams import NO_TEAM, cover_bits, leavers, recruit, start_alone, waiting, work_bits
 
 COVER = 0.5
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _skills(*rows: list[float]) -> np.ndarray:
@@ -169,17 +172,26 @@ def test_in_a_model_work_on_two_adjacent_capabilities_gets_one_generalist_or_two
     assert np.bincount(staffed - staffed.min()).tolist() == [headcount, headcount]
 
 
+def _half_done_demands(standardisation: float) -> tuple[OrgModel, np.ndarray]:
+    """A responsive run with certain hand-off errors, and the rows of its demands with one capability done
+    and work left (at least two)."""
+    model = OrgModel("responsive", {"regime": "complex"}, members=30, seed=2, handoff_error=1.0,
+                     handoff_delay=3, rework_fraction=0.5, standardisation=standardisation).run(40)
+    book = model.demands
+    finished = (book.remaining <= 0) & (book.planned > 0)
+    rows = np.flatnonzero(finished.any(axis=1) & (book.remaining.sum(axis=1) > 0))
+    assert len(rows) >= 2
+    return model, rows
+
+
 def test_a_demand_its_whole_team_left_is_handed_over():
     """work.hand_over: the demand waits handoff_delay ticks; with handoff_error 1 the team's knowledge is
     lost and rework_fraction of the planned work of its largest finished capability comes back."""
     from orgsim.work import hand_over
 
-    model = OrgModel("responsive", {"regime": "complex"}, members=30, seed=2, handoff_error=1.0,
-                     handoff_delay=3, rework_fraction=0.5, standardisation=0.0).run(40)
+    model, rows = _half_done_demands(standardisation=0.0)
     book = model.demands
     finished = (book.remaining <= 0) & (book.planned > 0)
-    rows = np.flatnonzero(finished.any(axis=1) & (book.remaining.sum(axis=1) > 0))
-    assert len(rows) >= 2
     before = book.remaining[rows].copy()
     step = np.argmax(np.where(finished[rows], book.planned[rows], -1.0), axis=1)
     expected = 0.5 * book.planned[rows, step]
@@ -206,28 +218,33 @@ def test_team_routine_grows_with_deliveries_and_cuts_hand_over_errors():
     standardisation 1 a fully practised type is handed over without loss even at handoff_error 1."""
     from orgsim.work import hand_over
 
-    model = OrgModel("responsive", {"regime": "complex"}, members=30, seed=2, handoff_error=1.0,
-                     handoff_delay=3, rework_fraction=0.5, standardisation=1.0).run(40)
+    model, rows = _half_done_demands(standardisation=1.0)
     assert 0.2 < model.team_routine.max() <= 1.0 and model.team_routine.min() >= 0.0
-    book = model.demands
-    finished = (book.remaining <= 0) & (book.planned > 0)
-    rows = np.flatnonzero(finished.any(axis=1) & (book.remaining.sum(axis=1) > 0))
-    assert len(rows) >= 2
     model.team_routine[:] = 1.0
     assert hand_over(model, 40, rows) == 0.0
 
 
+def _profiles(specialisation: float) -> np.ndarray:
+    """The hire profiles (home x capability) of the default capabilities at ``specialisation``."""
+    model = OrgModel("responsive", {"regime": "clear"}, members=6, seed=0)
+    return skill_profiles(specialisation, model._adjacency, model.capabilities.frontier_indices)
+
+
+def test_odd_quotes_the_generalist_and_specialist_profiles():
+    """docs/ODD.md's breadth finding quotes the skills of generalists and specialists at hire."""
+    general, special = _profiles(0.0), _profiles(1.0)
+    odd = " ".join((ROOT / "docs" / "ODD.md").read_text(encoding="utf-8").split())
+    assert (f"home skill {general[1, 1]:g}, both ring neighbours {general[1, 2]:g}, so each covers three "
+            f"capabilities) against specialists (home {special[1, 1]:g}, nothing else covered)") in odd
+
+
 def test_readme_quotes_the_hire_profiles_the_code_makes():
     """README's reading of the results quotes the responsive hire's home and neighbour skills."""
-    from pathlib import Path
-
     from orgsim.design import SILOED
 
-    model = OrgModel("responsive", {"regime": "clear"}, members=6, seed=0)
-    adjacency, frontier = model._adjacency, model.capabilities.frontier_indices
-    broad, deep = (skill_profiles(d.specialisation, adjacency, frontier) for d in (RESPONSIVE, SILOED))
+    broad, deep = (_profiles(d.specialisation) for d in (RESPONSIVE, SILOED))
     home, neighbour = broad[1, 1], broad[1, 2]
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"({home:g} against {deep[1, 1]:g})" in readme
     assert f"a neighbour at {neighbour:g} is below `team_cover`" in readme
     assert neighbour < RESPONSIVE.team_cover

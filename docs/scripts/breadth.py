@@ -32,8 +32,10 @@ CHANNELS = {"none (as in the ablation)": {}, "team hand-overs": {"handoff_delay"
             "learning and transfer": {"learning_rate": 0.0, "knowledge_transfer": 0.0}}
 
 
-def _cell(result: dict[str, float], digits: int) -> str:
-    return f"{result['effect']:+.{digits}f} [{result['ci_low']:+.{digits}f}, {result['ci_high']:+.{digits}f}]"
+def _cells(results: dict[str, dict[str, float]]) -> str:
+    """One table row's cells: each measure's effect with its interval."""
+    return " | ".join(f"{r['effect']:+.{d}f} [{r['ci_low']:+.{d}f}, {r['ci_high']:+.{d}f}]"
+                      for r, (_, d) in zip((results[m] for m in MEASURES), MEASURES.values(), strict=True))
 
 
 def _effects(world: dict, extra: dict, workers: int) -> dict[str, dict[str, float]]:
@@ -50,15 +52,12 @@ def tables(workers: int = 2) -> str:
              "`docs/scripts/breadth.py`.*", "", "| world | load " + head, "|---|---" + rule]
     for regime in REGIMES:
         for load in LOADS:
-            r = _effects({"regime": regime, "load": load}, {}, workers)
-            cells = " | ".join(_cell(r[m], digits) for m, (_, digits) in MEASURES.items())
-            lines.append(f"| {regime} | {load:g} | {cells} |")
+            lines.append(f"| {regime} | {load:g} | {_cells(_effects({'regime': regime, 'load': load}, {}, workers))} |")
             print(lines[-1], flush=True)
     lines += ["", "In the `chaotic with slack` world, with one other mechanism switched off in both arms:", "",
               "| switched off " + head, "|---" + rule]
     for name, extra in CHANNELS.items():
-        r = _effects(WORLDS["chaotic with slack"], extra, workers)
-        lines.append(f"| {name} | " + " | ".join(_cell(r[m], digits) for m, (_, digits) in MEASURES.items()) + " |")
+        lines.append(f"| {name} | {_cells(_effects(WORLDS['chaotic with slack'], extra, workers))} |")
         print(lines[-1], flush=True)
     return "\n".join(lines)
 
